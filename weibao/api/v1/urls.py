@@ -1,0 +1,25 @@
+"""API v1. Each bounded context adds its own module here; the tenancy matrix must cover every route."""
+
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from weibao.api.v1 import accounts, customers
+
+app_name = "api-v1"
+
+urlpatterns = [
+    path("schema/", SpectacularAPIView.as_view(urlconf="weibao.api.v1.urls"), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-v1:schema"), name="docs"),
+    path("auth/token", accounts.AuthTokenView.as_view(), name="auth-token"),
+    path("tokens", accounts.TokenListView.as_view(), name="token-list"),
+    path("tokens/<str:public_id>", accounts.TokenDetailView.as_view(), name="token-detail"),
+    path("organisations", accounts.OrganisationListView.as_view(), name="organisation-list"),
+    path("organisations/<str:public_id>", accounts.OrganisationDetailView.as_view(), name="organisation-detail"),
+    path("contacts", accounts.ContactListView.as_view(), name="contact-list"),
+    path("contacts/<str:public_id>", accounts.ContactDetailView.as_view(), name="contact-detail"),
+    path("contracts", customers.ContractListView.as_view(), name="contract-list"),
+    path("contracts/<str:public_id>", customers.ContractDetailView.as_view(), name="contract-detail"),
+    path("systems", customers.SystemListView.as_view(), name="system-list"),
+    path("systems/<str:public_id>", customers.SystemDetailView.as_view(), name="system-detail"),
+    path("systems/<str:public_id>/entitlement", customers.EntitlementView.as_view(), name="system-entitlement"),
+]

@@ -1,0 +1,19 @@
+"""Every periodic schedule in one place. Only the worker started without --no-periodic runs them."""
+
+from __future__ import annotations
+
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task
+
+from weibao.core.heartbeat import heartbeat_record
+from weibao.core.outbox import outbox_sweep
+
+
+@db_periodic_task(crontab(minute="*"))
+def heartbeat_task() -> None:
+    heartbeat_record()
+
+
+@db_periodic_task(crontab(minute="*"))
+def outbox_sweep_task() -> None:
+    outbox_sweep()

@@ -1,0 +1,44 @@
+from django.contrib import admin
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect
+from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET
+
+from weibao.core.health import ready
+
+admin.site.site_header = _("维保 管理")
+admin.site.site_title = _("维保 管理")
+admin.site.index_title = _("系统管理")
+# One sign-in page for everybody, so throttling and two-factor cannot be bypassed through /admin/.
+admin.site.login = login_required(admin.site.login, login_url="accounts:login")  # type: ignore[method-assign]
+
+
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    return JsonResponse({"status": "ok"})
+
+
+@require_GET
+def readyz(request: HttpRequest) -> JsonResponse:
+    ok, results = ready()
+    body = {"status": "ok" if ok else "unavailable", "checks": {r.name: {"level": r.level, "detail": r.detail} for r in results}}
+    return JsonResponse(body, status=200 if ok else 503)
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    return redirect("/staff/" if request.user.is_staff_member else "/portal/")  # type: ignore[union-attr]
+
+
+urlpatterns = [
+    path("", home, name="home"),
+    path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
+    path("accounts/", include("weibao.accounts.urls")),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include("weibao.api.v1.urls")),
+    path("staff/", include("weibao.staff.urls")),
+    path("portal/", include("weibao.portal.urls")),
+]

@@ -1,0 +1,91 @@
+"""The outbox: record after-commit work inside the transaction, deliver it from the worker.
+
+Usage from a service:  outbox_put(topic="ticket.event", key=str(event.id), payload={...})
+Handlers register with @outbox_handler("ticket.event") and must be idempotent by key.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+
+from weibao.core import clock
+from weibao.core.models import OutboxMessage
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[dict[str, Any]], None]
+_handlers: dict[str, list[Handler]] = {}
+MAX_ATTEMPTS = 12
+CLAIM_TIMEOUT = timedelta(minutes=5)
+
+
+def outbox_handler(topic: str) -> Callable[[Handler], Handler]:
+    def register(fn: Handler) -> Handler:
+        _handlers.setdefault(topic, []).append(fn)
+        return fn
+
+    return register
+
+
+def outbox_put(*, topic: str, key: str, payload: dict[str, Any]) -> OutboxMessage | None:
+    """Add a message in the caller's transaction; a second put with the same key is ignored."""
+    try:
+        with transaction.atomic():
+            message = OutboxMessage.objects.create(topic=topic, key=key, payload=payload, available_at=clock.now())
+    except IntegrityError:
+        return None
+    transaction.on_commit(lambda: _kick(message.id))
+    return message
+
+
+def _kick(message_id: int) -> None:
+    from weibao.core.tasks import outbox_deliver_task
+
+    outbox_deliver_task(message_id)
+
+
+def outbox_deliver(message_id: int) -> bool:
+    """Claim one message (compare-and-set) and run its handlers. Returns True when delivered."""
+    now = clock.now()
+    claimed = OutboxMessage.objects.filter(
+        id=message_id, delivered_at__isnull=True, available_at__lte=now
+    ).filter(models_q_unclaimed(now)).update(claimed_at=now, attempts=F("attempts") + 1)
+    if not claimed:
+        return False
+    message = OutboxMessage.objects.get(id=message_id)
+    try:
+        for handler in _handlers.get(message.topic, []):
+            handler(message.payload | {"_key": message.key})
+    except Exception as exc:  # noqa: BLE001 - any handler failure is retried with backoff
+        log.exception("outbox %s failed", message)
+        delay = timedelta(seconds=min(3600, 2 ** min(message.attempts, 12)))
+        OutboxMessage.objects.filter(id=message_id).update(
+            claimed_at=None, last_error=f"{type(exc).__name__}: {exc}"[:2000], available_at=clock.now() + delay
+        )
+        return False
+    OutboxMessage.objects.filter(id=message_id).update(delivered_at=clock.now(), last_error="")
+    return True
+
+
+def models_q_unclaimed(now: Any) -> Any:
+    from django.db.models import Q
+
+    return Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - CLAIM_TIMEOUT)
+
+
+def outbox_sweep(limit: int = 500) -> int:
+    """Deliver what is due and not delivered: crashed workers, retries after backoff."""
+    now = clock.now()
+    ids = list(
+        OutboxMessage.objects.filter(delivered_at__isnull=True, available_at__lte=now, attempts__lt=MAX_ATTEMPTS)
+        .filter(models_q_unclaimed(now))
+        .order_by("available_at")
+        .values_list("id", flat=True)[:limit]
+    )
+    return sum(1 for message_id in ids if outbox_deliver(message_id))

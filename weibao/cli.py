@@ -128,10 +128,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_check(args: argparse.Namespace) -> int:
     _setup()
+    import weibao.tasks_registry  # noqa: F401
     from weibao.core.checks import run_checks
     from weibao.core.health import Level
-
-    import weibao.tasks_registry  # noqa: F401
 
     results = run_checks()
     width = max(len(r.name) for r in results)

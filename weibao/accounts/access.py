@@ -50,7 +50,7 @@ def scope(actor: Actor | None, qs: QuerySet[M], org_path: str = "organisation") 
 def get_for(actor: Actor | None, qs: QuerySet[M], org_path: str = "organisation", **lookup: Any) -> M:
     try:
         return scope(actor, qs, org_path).get(**lookup)
-    except qs.model.DoesNotExist:
+    except qs.model.DoesNotExist:  # type: ignore[attr-defined]
         raise NotFound(f"{qs.model._meta.verbose_name} not found") from None
 
 

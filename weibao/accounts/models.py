@@ -66,7 +66,7 @@ class User(AbstractUser):
     totp_enabled = models.BooleanField(_("已启用两步验证"), default=False)
     mfa_required = models.BooleanField(_("要求两步验证"), default=False)
 
-    objects = UserManager()
+    objects = UserManager()  # type: ignore[misc]
 
     class Meta:
         verbose_name = _("用户")

@@ -19,7 +19,7 @@ from weibao.accounts.models import ApiToken, Contact, LoginAttempt, Organisation
 from weibao.core import clock
 from weibao.core.errors import NotFound, PermissionDenied, ValidationFailed
 
-TOKEN_PREFIX = "wb_"
+TOKEN_PREFIX = "wb_"  # noqa: S105 - a marker, not a secret
 
 
 def _hash(raw: str) -> str:

@@ -52,6 +52,13 @@ INSTALLED_APPS = [
     "weibao.core",
     "weibao.accounts",
     "weibao.customers",
+    "weibao.notify",
+    "weibao.tickets",
+    "weibao.sla",
+    "weibao.mail",
+    "weibao.search",
+    "weibao.knowledge",
+    "weibao.monitoring",
     "weibao.staff",
     "weibao.portal",
 ]

@@ -62,7 +62,7 @@ def outbox_deliver(message_id: int) -> bool:
     try:
         for handler in _handlers.get(message.topic, []):
             handler(message.payload | {"_key": message.key})
-    except Exception as exc:  # noqa: BLE001 - any handler failure is retried with backoff
+    except Exception as exc:
         log.exception("outbox %s failed", message)
         delay = timedelta(seconds=min(3600, 2 ** min(message.attempts, 12)))
         OutboxMessage.objects.filter(id=message_id).update(

@@ -9,16 +9,17 @@ from __future__ import annotations
 import importlib
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from django.db import transaction
 
 from weibao.accounts.models import Contact, Organisation, OrganisationKind, Role, Team, TeamMembership, User
 from weibao.customers.models import Component, Contract, Environment, LifecycleStage, ServiceLevel, System
 
-DEMO_PASSWORD = "weibao-demo-2026"
+DEMO_PASSWORD = "weibao-demo-2026"  # noqa: S105 - printed at start-up on purpose
 LOADERS: list[str] = []
 
-CUSTOMERS = [
+CUSTOMERS: list[dict[str, Any]] = [
     {
         "code": "hzgov", "name": "杭州市数据资源管理局", "short": "杭州数据局", "domains": "hzdata.example.cn",
         "phone": "0571-85250000",
@@ -121,5 +122,5 @@ def demo_load() -> bool:
 def demo_logins() -> list[tuple[str, str]]:
     rows = [(u, str(Role(r).label)) for u, _n, r, _t in STAFF]
     for spec in CUSTOMERS:
-        rows += [(c[4], f"{Role(c[5]).label} · {spec['short']}") for c in spec["contacts"]]  # type: ignore[index]
+        rows += [(c[4], f"{Role(c[5]).label} · {spec['short']}") for c in spec["contacts"]]
     return rows

@@ -7,3 +7,6 @@ app_name = "portal"
 urlpatterns = [
     path("", views.home, name="home"),
 ]
+
+# Per-context page modules (one line each):
+# from weibao.portal import tickets_urls; urlpatterns += tickets_urls.urlpatterns

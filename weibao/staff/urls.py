@@ -7,3 +7,6 @@ app_name = "staff"
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
 ]
+
+# Per-context page modules (one line each, to keep merges trivial):
+# from weibao.staff import tickets_urls; urlpatterns += tickets_urls.urlpatterns

@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 
 from weibao.accounts import access, services
 from weibao.accounts.models import ApiToken, Contact, Organisation, TokenScope
+from weibao.api.base import actor_of
 from weibao.api.pagination import DefaultCursorPagination
 from weibao.core.errors import NotFound
 
@@ -68,7 +69,7 @@ class ApiTokenSerializer(serializers.ModelSerializer):
 class TokenListView(APIView):
     @extend_schema(responses=ApiTokenSerializer(many=True))
     def get(self, request: Request) -> Response:
-        tokens = request.user.api_tokens.filter(revoked_at__isnull=True)
+        tokens = actor_of(request).api_tokens.filter(revoked_at__isnull=True)
         return Response(ApiTokenSerializer(tokens, many=True).data)
 
     @extend_schema(request=ApiTokenSerializer, responses={201: inline_serializer(
@@ -76,14 +77,14 @@ class TokenListView(APIView):
     def post(self, request: Request) -> Response:
         data = ApiTokenSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        new = services.api_token_create(actor=request.user, **data.validated_data)
+        new = services.api_token_create(actor=actor_of(request), **data.validated_data)
         return Response({"token": new.raw, "id": new.token.public_id, "scope": new.token.scope}, status=201)
 
 
 class TokenDetailView(APIView):
     @extend_schema(responses={204: None, 404: ErrorSerializer})
     def delete(self, request: Request, public_id: str) -> Response:
-        services.api_token_revoke(actor=request.user, public_id=public_id)
+        services.api_token_revoke(actor=actor_of(request), public_id=public_id)
         return Response(status=204)
 
 
@@ -151,7 +152,7 @@ class ContactListView(APIView):
         data.is_valid(raise_exception=True)
         v = dict(data.validated_data)
         org = _org_for(request, v.pop("organisation"))
-        contact = services.contact_create(actor=request.user, organisation=org, **v)
+        contact = services.contact_create(actor=actor_of(request), organisation=org, **v)
         return Response(ContactSerializer(contact).data, status=201)
 
 
@@ -168,10 +169,10 @@ class ContactDetailView(APIView):
         contact = self._get(request, public_id)
         data = ContactSerializer(contact, data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        contact = services.contact_update(actor=request.user, contact=contact, **data.validated_data)
+        contact = services.contact_update(actor=actor_of(request), contact=contact, **data.validated_data)
         return Response(ContactSerializer(contact).data)
 
     @extend_schema(responses={204: None, 403: ErrorSerializer, 404: ErrorSerializer})
     def delete(self, request: Request, public_id: str) -> Response:
-        services.contact_delete(actor=request.user, contact=self._get(request, public_id))
+        services.contact_delete(actor=actor_of(request), contact=self._get(request, public_id))
         return Response(status=204)

@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from weibao.accounts import access
+from weibao.api.base import actor_of
 from weibao.api.pagination import DefaultCursorPagination
 from weibao.api.v1.accounts import ErrorSerializer, _org_for
 from weibao.core import clock
@@ -56,7 +57,7 @@ class ContractListView(APIView):
         data.is_valid(raise_exception=True)
         v = dict(data.validated_data)
         org = _org_for(request, v.pop("organisation"))
-        contract = services.contract_create(actor=request.user, organisation=org, **v)
+        contract = services.contract_create(actor=actor_of(request), organisation=org, **v)
         return Response(ContractSerializer(contract).data, status=201)
 
 
@@ -71,7 +72,7 @@ class ContractDetailView(APIView):
         data = ContractSerializer(contract, data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         v = {k: val for k, val in data.validated_data.items() if k != "number"}
-        contract = services.contract_update(actor=request.user, contract=contract, **v)
+        contract = services.contract_update(actor=actor_of(request), contract=contract, **v)
         return Response(ContractSerializer(contract).data)
 
 
@@ -90,6 +91,9 @@ class SystemSerializer(serializers.ModelSerializer):
 class SystemCreateSerializer(SystemSerializer):
     organisation = serializers.CharField(write_only=True, help_text="organisation id")  # type: ignore[assignment]
     contracts = serializers.ListField(child=serializers.CharField(), required=False, help_text="contract ids")
+
+    class Meta(SystemSerializer.Meta):
+        fields = [*SystemSerializer.Meta.fields, "contracts"]
 
 
 class SystemListView(APIView):
@@ -110,7 +114,7 @@ class SystemListView(APIView):
         contracts = list(Contract.objects.filter(public_id__in=ids, organisation=org))
         if len(contracts) != len(set(ids)):
             raise ValidationFailed("Invalid system", details={"contracts": ["Unknown contract for this customer."]})
-        system = services.system_create(actor=request.user, organisation=org, contracts=contracts, **v)
+        system = services.system_create(actor=actor_of(request), organisation=org, contracts=contracts, **v)
         return Response(SystemSerializer(system).data, status=201)
 
 
@@ -124,7 +128,7 @@ class SystemDetailView(APIView):
         system = selectors.system_get_for(request.user, public_id)
         data = SystemSerializer(system, data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        system = services.system_update(actor=request.user, system=system, **data.validated_data)
+        system = services.system_update(actor=actor_of(request), system=system, **data.validated_data)
         return Response(SystemSerializer(system).data)
 
 

@@ -1,4 +1,4 @@
-"""API v1. Each bounded context adds its own module here; the tenancy matrix must cover every route."""
+"""API v1. Each bounded context has its own module here with `urlpatterns`; the tenancy matrix must cover every route."""
 
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
@@ -23,3 +23,6 @@ urlpatterns = [
     path("systems/<str:public_id>", customers.SystemDetailView.as_view(), name="system-detail"),
     path("systems/<str:public_id>/entitlement", customers.EntitlementView.as_view(), name="system-entitlement"),
 ]
+
+# Per-context route modules (one line each, to keep merges trivial):
+# from weibao.api.v1 import tickets_urls; urlpatterns += tickets_urls.urlpatterns

@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.test import Client
+from rest_framework.test import APIClient
+
+from tests.personas import World, build_world
+from weibao.accounts.models import User
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
+    return [f"weibao: database={db} queue={settings.QUEUE_URL.split(':', 1)[0]}"]
+
+
+@pytest.fixture
+def world(db: Any) -> World:
+    return build_world()
+
+
+@pytest.fixture
+def api() -> Callable[[User | None], APIClient]:
+    def make(user: User | None = None) -> APIClient:
+        client = APIClient()
+        if user is not None:
+            client.force_authenticate(user)
+        return client
+
+    return make
+
+
+@pytest.fixture
+def web() -> Callable[[User | None], Client]:
+    def make(user: User | None = None) -> Client:
+        client = Client()
+        if user is not None:
+            client.force_login(user, backend="weibao.accounts.backends.UsernameOrEmailBackend")
+        return client
+
+    return make
+
+
+def have(binary: str) -> bool:
+    return shutil.which(binary) is not None
+
+
+def postgres_url() -> str | None:
+    url = os.environ.get("WEIBAO_DATABASE_URL", "")
+    return url if url.startswith(("postgres://", "postgresql://")) else None
+
+
+def redis_url() -> str | None:
+    url = os.environ.get("WEIBAO_QUEUE_URL", "")
+    return url if url.startswith("redis://") else None

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class TicketsConfig(AppConfig):
+    name = "weibao.tickets"
+    label = "tickets"
+    verbose_name = "服务请求"

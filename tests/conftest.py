@@ -3,6 +3,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -59,3 +60,20 @@ def postgres_url() -> str | None:
 def redis_url() -> str | None:
     url = os.environ.get("WEIBAO_QUEUE_URL", "")
     return url if url.startswith("redis://") else None
+
+
+def shared_data() -> Path | None:
+    """../shared/data next to the checkout (CI, main), else the machine's /work/shared/data (worktrees)."""
+    here = Path(__file__).resolve().parent.parent
+    for candidate in (here.parent / "shared" / "data", Path("/work/shared/data")):
+        if candidate.is_dir():
+            return candidate
+    return None
+
+
+@pytest.fixture
+def shared_data_dir() -> Path:
+    path = shared_data()
+    if path is None:
+        pytest.skip("../shared/data (the project's test material) is not next to this checkout")
+    return path

@@ -1,4 +1,5 @@
 """Imports every module that defines Huey tasks, so a worker knows them all."""
 
 import weibao.config.schedules
-import weibao.core.tasks  # noqa: F401
+import weibao.core.tasks
+import weibao.notify.tasks  # noqa: F401

@@ -7,6 +7,7 @@ from huey.contrib.djhuey import db_periodic_task
 
 from weibao.core.heartbeat import heartbeat_record
 from weibao.core.outbox import outbox_sweep
+from weibao.notify.delivery import delivery_sweep
 
 
 @db_periodic_task(crontab(minute="*"))
@@ -17,3 +18,8 @@ def heartbeat_task() -> None:
 @db_periodic_task(crontab(minute="*"))
 def outbox_sweep_task() -> None:
     outbox_sweep()
+
+
+@db_periodic_task(crontab(minute="*"))
+def delivery_sweep_task() -> None:
+    delivery_sweep()

@@ -26,3 +26,4 @@ urlpatterns = [
 
 # Per-context route modules (one line each, to keep merges trivial):
 # from weibao.api.v1 import tickets_urls; urlpatterns += tickets_urls.urlpatterns
+from weibao.api.v1 import notify_urls; urlpatterns += notify_urls.urlpatterns  # noqa: E402, E702, I001

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from weibao.staff import sla_views
+
+urlpatterns = [
+    path("sla/calendars/", sla_views.calendar_list, name="sla-calendars"),
+    path("sla/calendars/<str:public_id>/", sla_views.calendar_detail, name="sla-calendar"),
+    path("sla/holidays/", sla_views.holiday_list, name="sla-holidays"),
+]

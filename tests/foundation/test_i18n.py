@@ -1,0 +1,117 @@
+"""Chinese by default whatever the browser says, English per user; time zone per user; catalogues complete."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import time_machine
+from django.test import Client
+
+from tests.factories import UserFactory
+from weibao.accounts.services import api_token_create
+
+ROOT = Path(__file__).resolve().parents[2] / "weibao"
+
+
+def _signed_in(**fields: object) -> Client:
+    client = Client()
+    client.force_login(UserFactory(**fields), backend="weibao.accounts.backends.UsernameOrEmailBackend")
+    return client
+
+
+@pytest.mark.django_db
+def test_ui_is_chinese_by_default_even_for_an_english_browser() -> None:
+    page = Client().get("/accounts/login/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    assert page["Content-Language"] == "zh-hans"
+    assert "登录维保" in page.content.decode()
+
+
+@pytest.mark.django_db
+def test_ui_is_english_for_a_user_who_chose_english() -> None:
+    page = _signed_in(language="en").get("/accounts/me/")
+    text = page.content.decode()
+    assert page["Content-Language"] == "en"
+    assert "My account" in text and "Create token" in text and "Sign out" in text
+    assert "我的账户" not in text
+
+
+@pytest.mark.django_db
+def test_user_switches_language_on_the_account_page() -> None:
+    client = _signed_in()
+    assert "我的账户" in client.get("/accounts/me/").content.decode()
+    response = client.post("/accounts/me/", {"save_preferences": "1", "language": "en", "timezone": "Europe/London"})
+    assert response.status_code == 302
+    assert "My account" in client.get("/accounts/me/").content.decode()
+
+
+@pytest.mark.django_db
+def test_bad_time_zone_is_refused_and_nothing_changes() -> None:
+    user = UserFactory()
+    client = Client()
+    client.force_login(user, backend="weibao.accounts.backends.UsernameOrEmailBackend")
+    page = client.post("/accounts/me/", {"save_preferences": "1", "language": "en", "timezone": "Mars/Olympus"})
+    assert page.status_code == 200
+    user.refresh_from_db()
+    assert (user.language, user.timezone) == ("zh-hans", "Asia/Shanghai")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("tz", "shown"), [("Asia/Shanghai", "2026-03-02 09:30"), ("Europe/Berlin", "2026-03-02 02:30")])
+def test_times_are_shown_in_the_users_time_zone(tz: str, shown: str) -> None:
+    user = UserFactory(timezone=tz)
+    with time_machine.travel(datetime(2026, 3, 2, 1, 30, tzinfo=UTC), tick=False):
+        api_token_create(actor=user, name="t")
+    client = Client()
+    client.force_login(user, backend="weibao.accounts.backends.UsernameOrEmailBackend")
+    assert shown in client.get("/accounts/me/").content.decode()
+
+
+@pytest.mark.django_db
+def test_api_errors_follow_the_users_language() -> None:
+    from rest_framework.test import APIClient
+
+    english = UserFactory(language="en")
+    bearer = APIClient()
+    bearer.credentials(HTTP_AUTHORIZATION=f"Bearer {api_token_create(actor=english, name='x').raw}")
+    assert bearer.get("/api/v1/systems/none").json()["message"] == "System not found."
+    assert _signed_in(language="en").get("/api/v1/systems/none").json()["message"] == "System not found."
+    assert _signed_in().get("/api/v1/systems/none").json()["message"] == "系统不存在。"
+
+
+def _catalogues() -> list[Path]:
+    return sorted(ROOT.glob("**/locale/en/LC_MESSAGES/django.po"))
+
+
+def test_every_english_catalogue_is_complete_and_compiled() -> None:
+    """A Chinese string without its English is a half-translated page; a stale .mo hides new strings."""
+    catalogues = _catalogues()
+    assert {p.relative_to(ROOT).parts[0] for p in catalogues} >= {"locale", "accounts", "customers", "core", "staff", "portal"}
+    problems = []
+    for po in catalogues:
+        text = po.read_text(encoding="utf-8")
+        for entry in text.split("\n\n")[1:]:
+            if "#, fuzzy" in entry:
+                problems.append(f"{po}: fuzzy entry {entry.splitlines()[-2:]}")
+            msgstr = "".join(re.findall(r'^(?:msgstr(?:\[\d\])? )?"(.*)"$', entry.split("msgstr", 1)[-1].join(["msgstr", ""]), re.M))
+            if re.search(r'^msgid "', entry, re.M) and not msgstr:
+                problems.append(f"{po}: untranslated {entry.splitlines()[-2:]}")
+        mo = po.with_suffix(".mo")
+        if not mo.exists():
+            problems.append(f"{mo} missing: run compilemessages")
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.skipif(shutil.which("msgfmt") is None, reason="gettext's msgfmt is not installed")
+def test_compiled_catalogues_match_their_sources(tmp_path: Path) -> None:
+    stale = []
+    for po in _catalogues():
+        out = tmp_path / "x.mo"
+        subprocess.run(["msgfmt", "-o", str(out), str(po)], check=True)
+        if out.read_bytes() != po.with_suffix(".mo").read_bytes():
+            stale.append(str(po.with_suffix(".mo")))
+    assert not stale, f"recompile (django-admin compilemessages): {stale}"

@@ -65,9 +65,13 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from huey.contrib.djhuey import HUEY
 
     import weibao.tasks_registry  # noqa: F401  (imports every app's tasks)
+    from weibao.config.schedules import heartbeat_task
 
     consumer = Consumer(HUEY, workers=args.threads, periodic=not args.no_periodic, worker_type="thread", check_worker_health=True)
     print(f"weibao worker: {args.threads} threads, periodic={'off' if args.no_periodic else 'on'}", flush=True)
+    if not args.no_periodic:
+        # Announce the scheduler at once (via the queue) instead of at the next minute boundary.
+        heartbeat_task()
     consumer.run()
     return 0
 
@@ -146,7 +150,19 @@ def cmd_version(args: argparse.Namespace) -> int:
     return 0
 
 
+def _serve_defaults() -> tuple[str, int]:
+    from weibao.config.env import Env, EnvError
+
+    env = Env()
+    try:
+        return env.str("WEIBAO_HOST", "127.0.0.1"), env.int("WEIBAO_PORT", 8000, minimum=1)
+    except EnvError as exc:
+        print(f"weibao: configuration error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
 def build_parser() -> argparse.ArgumentParser:
+    host, port = _serve_defaults()
     parser = argparse.ArgumentParser(prog="weibao", description="Weibao (维保) after-sales service platform")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -156,8 +172,8 @@ def build_parser() -> argparse.ArgumentParser:
         return p
 
     p = add("serve", cmd_serve, "Run the web server (and, by default, the background worker inside it).")
-    p.add_argument("--host", default=os.environ.get("WEIBAO_HOST", "127.0.0.1"))
-    p.add_argument("--port", type=int, default=int(os.environ.get("WEIBAO_PORT", "8000")))
+    p.add_argument("--host", default=host, help=f"address to listen on (WEIBAO_HOST, default {host})")
+    p.add_argument("--port", type=int, default=port, help=f"port (WEIBAO_PORT, default {port})")
     p.add_argument("--workers", type=int, default=0,
                    help="web processes for the scale shape; the worker then runs apart (`weibao worker`). 0 = embedded")
     p.add_argument("--threads", type=int, default=8, help="threads per web process")

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Model, Q, QuerySet
+from django.utils.translation import gettext as _
 
 from weibao.accounts.models import CUSTOMER_ROLES, STAFF_ROLES, Organisation, Role, User
 from weibao.core.errors import NotFound, PermissionDenied
@@ -51,7 +52,7 @@ def get_for(actor: Actor | None, qs: QuerySet[M], org_path: str = "organisation"
     try:
         return scope(actor, qs, org_path).get(**lookup)
     except qs.model.DoesNotExist:  # type: ignore[attr-defined]
-        raise NotFound(f"{qs.model._meta.verbose_name} not found") from None
+        raise NotFound(_("%(thing)s不存在。") % {"thing": qs.model._meta.verbose_name}) from None
 
 
 def organisations_for(actor: Actor | None) -> QuerySet[Organisation]:
@@ -63,9 +64,9 @@ def organisations_for(actor: Actor | None) -> QuerySet[Organisation]:
     return qs.none()
 
 
-def require(condition: bool, message: str = "You are not allowed to do this") -> None:
+def require(condition: bool, message: str = "") -> None:
     if not condition:
-        raise PermissionDenied(message)
+        raise PermissionDenied(message or _("您没有权限执行此操作。"))
 
 
 def can_manage_contacts(actor: Actor | None, organisation: Organisation) -> bool:

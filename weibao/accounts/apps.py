@@ -1,7 +1,8 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class AccountsConfig(AppConfig):
     name = "weibao.accounts"
     label = "accounts"
-    verbose_name = "账户与组织"
+    verbose_name = _("账户与组织")

@@ -2,9 +2,10 @@ from __future__ import annotations
 
 import zoneinfo
 from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -20,6 +21,23 @@ def language_for(request: HttpRequest) -> str:
     return lang if lang in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
 
 
+def activate_user_preferences(request: HttpRequest, user: Any) -> None:
+    """Switch language and time zone to the user's for the rest of this request.
+
+    The middleware below calls it for session users; API authentication calls it again once it has
+    found the user behind a Bearer token, which happens only after every middleware has run.
+    """
+    lang = str(getattr(user, "language", "") or settings.LANGUAGE_CODE)
+    if lang not in dict(settings.LANGUAGES):
+        lang = settings.LANGUAGE_CODE
+    translation.activate(lang)
+    request.LANGUAGE_CODE = lang  # type: ignore[attr-defined]
+    try:
+        timezone.activate(zoneinfo.ZoneInfo(str(getattr(user, "timezone", "") or settings.TIME_ZONE)))
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        timezone.activate(zoneinfo.ZoneInfo(settings.TIME_ZONE))
+
+
 class UserLocaleMiddleware:
     """Chinese by default, whatever the browser says; English when the user (or cookie) asks."""
 
@@ -30,10 +48,13 @@ class UserLocaleMiddleware:
         lang = language_for(request)
         translation.activate(lang)
         request.LANGUAGE_CODE = lang  # type: ignore[attr-defined]
-        response = self.get_response(request)
-        response.headers.setdefault("Content-Language", lang)
-        translation.deactivate()
-        return response
+        try:
+            response = self.get_response(request)
+            # The view may have switched (a Bearer-token user): report what was actually used.
+            response.headers.setdefault("Content-Language", translation.get_language() or lang)
+            return response
+        finally:
+            translation.deactivate()
 
 
 class UserTimezoneMiddleware:
@@ -58,7 +79,7 @@ class UserTimezoneMiddleware:
 class RequireSecondFactorMiddleware:
     """A user whose administrator requires two-factor sign-in must enrol before doing anything else."""
 
-    ALLOWED_PREFIXES = ("/accounts/", "/static/", "/healthz", "/readyz", "/api/")
+    ALLOWED_PREFIXES = ("/accounts/", "/static/", "/healthz", "/readyz")
 
     def __init__(self, get_response: Handler) -> None:
         self.get_response = get_response
@@ -72,5 +93,9 @@ class RequireSecondFactorMiddleware:
             and not user.totp_enabled
             and not request.path.startswith(self.ALLOWED_PREFIXES)
         ):
+            if request.path.startswith("/api/"):
+                # A session signed in with the password alone must not reach the API either.
+                message = translation.gettext("管理员要求此账户开启两步验证：请先在网页上完成设置。")
+                return JsonResponse({"code": "second_factor_required", "message": message, "details": {}}, status=403)
             return redirect(reverse("accounts:totp_setup"))
         return self.get_response(request)

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.contrib.auth import authenticate
 from django.db import transaction
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 
 from weibao.accounts import access
 from weibao.accounts.models import ApiToken, Contact, LoginAttempt, Organisation, TokenScope, User
@@ -36,9 +37,9 @@ class NewToken:
 def api_token_create(*, actor: User, name: str, scope: str = TokenScope.READ) -> NewToken:
     name = (name or "").strip()
     if not name:
-        raise ValidationFailed("A token needs a name", details={"name": ["This field is required."]})
+        raise ValidationFailed(_("令牌需要一个名称。"), details={"name": [_("此项为必填项。")]})
     if scope not in TokenScope.values:
-        raise ValidationFailed("Unknown scope", details={"scope": [f"Expected one of {TokenScope.values}"]})
+        raise ValidationFailed(_("未知的权限。"), details={"scope": [_("应为以下之一：%(choices)s") % {"choices": ", ".join(TokenScope.values)}]})
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(user=actor, name=name[:100], scope=scope, prefix=raw[:10], key_hash=_hash(raw))
     return NewToken(token=token, raw=raw)
@@ -48,7 +49,7 @@ def api_token_create(*, actor: User, name: str, scope: str = TokenScope.READ) ->
 def api_token_revoke(*, actor: User, public_id: str) -> ApiToken:
     token = ApiToken.objects.filter(user=actor, public_id=public_id, revoked_at__isnull=True).first()
     if token is None:
-        raise NotFound("Token not found")
+        raise NotFound(_("令牌不存在。"))
     token.revoked_at = clock.now()
     token.save(update_fields=["revoked_at", "updated_at"])
     return token
@@ -83,17 +84,29 @@ def _client_ip(request: HttpRequest | None) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
 
 
+def _throttle_key(username: str) -> str:
+    """The account's username when the name or e-mail matches one, so both spellings share one budget."""
+    name = username.strip()
+    field = "email__iexact" if "@" in name else "username__iexact"
+    found = User.objects.filter(**{field: name}).values_list("username", flat=True).first() if name else None
+    return (found or name).lower()[:254]
+
+
 def login_throttle_check(*, username: str, request: HttpRequest | None) -> None:
     since = clock.now() - timedelta(minutes=settings.LOGIN_FAILURE_WINDOW_MINUTES)
-    key = username.strip().lower()
+    key = _throttle_key(username)
     by_name = LoginAttempt.objects.filter(username=key, at__gte=since).count()
     ip = _client_ip(request)
     by_ip = LoginAttempt.objects.filter(ip=ip, at__gte=since).count() if ip else 0
     if by_name >= settings.LOGIN_FAILURE_LIMIT or by_ip >= settings.LOGIN_FAILURE_LIMIT * 4:
         raise LoginThrottled(
-            "Too many failed sign-ins; try again later",
+            _("登录失败次数过多，请稍后再试。"),
             details={"retry_after_minutes": settings.LOGIN_FAILURE_WINDOW_MINUTES},
         )
+
+
+def login_failure_record(*, username: str, request: HttpRequest | None) -> None:
+    LoginAttempt.objects.create(username=_throttle_key(username), ip=_client_ip(request), at=clock.now())
 
 
 def password_authenticate(*, username: str, password: str, request: HttpRequest | None) -> User | None:
@@ -101,9 +114,9 @@ def password_authenticate(*, username: str, password: str, request: HttpRequest 
     login_throttle_check(username=username, request=request)
     user = authenticate(request, username=username, password=password)
     if user is None:
-        LoginAttempt.objects.create(username=username.strip().lower()[:254], ip=_client_ip(request), at=clock.now())
+        login_failure_record(username=username, request=request)
         return None
-    LoginAttempt.objects.filter(username=username.strip().lower()).delete()
+    LoginAttempt.objects.filter(username=_throttle_key(username)).delete()
     return user  # type: ignore[return-value]
 
 
@@ -113,7 +126,7 @@ def password_authenticate(*, username: str, password: str, request: HttpRequest 
 def totp_begin(*, actor: User) -> str:
     """Start enrolment: a fresh secret that becomes active only after a code is confirmed."""
     if actor.totp_enabled:
-        raise ValidationFailed("Two-factor sign-in is already on")
+        raise ValidationFailed(_("两步验证已经开启。"))
     actor.totp_secret = pyotp.random_base32()
     actor.save(update_fields=["totp_secret"])
     return pyotp.TOTP(actor.totp_secret).provisioning_uri(name=actor.email or actor.username, issuer_name="Weibao")
@@ -127,16 +140,16 @@ def totp_verify(user: User, code: str) -> bool:
 
 def totp_confirm(*, actor: User, code: str) -> None:
     if not totp_verify(actor, code):
-        raise ValidationFailed("The code is not correct", details={"code": ["Invalid code"]})
+        raise ValidationFailed(_("验证码不正确。"), details={"code": [_("验证码不正确。")]})
     actor.totp_enabled = True
     actor.save(update_fields=["totp_enabled"])
 
 
 def totp_disable(*, actor: User, code: str) -> None:
     if actor.mfa_required:
-        raise PermissionDenied("An administrator requires two-factor sign-in for this account")
+        raise PermissionDenied(_("管理员要求此账户开启两步验证，不能关闭。"))
     if not totp_verify(actor, code):
-        raise ValidationFailed("The code is not correct", details={"code": ["Invalid code"]})
+        raise ValidationFailed(_("验证码不正确。"), details={"code": [_("验证码不正确。")]})
     actor.totp_enabled = False
     actor.totp_secret = ""
     actor.save(update_fields=["totp_enabled", "totp_secret"])
@@ -150,13 +163,13 @@ def user_set_preferences(*, actor: User, language: str, timezone: str) -> User:
 
     errors: dict[str, list[str]] = {}
     if language not in dict(settings.LANGUAGES):
-        errors["language"] = ["Unknown language"]
+        errors["language"] = [_("未知的语言。")]
     try:
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
-        errors["timezone"] = ["Unknown time zone"]
+        errors["timezone"] = [_("未知的时区。")]
     if errors:
-        raise ValidationFailed("Invalid preferences", details=errors)
+        raise ValidationFailed(_("偏好设置无效。"), details=errors)
     actor.language, actor.timezone = language, timezone
     actor.save(update_fields=["language", "timezone"])
     return actor
@@ -170,7 +183,7 @@ CONTACT_FIELDS = ("name", "phone", "email", "position", "language", "is_active")
 def _clean_contact(data: dict[str, Any]) -> dict[str, Any]:
     cleaned = {k: v for k, v in data.items() if k in CONTACT_FIELDS}
     if "name" in cleaned and not str(cleaned["name"]).strip():
-        raise ValidationFailed("Invalid contact", details={"name": ["This field may not be blank."]})
+        raise ValidationFailed(_("联系人信息无效。"), details={"name": [_("此项不能为空。")]})
     return cleaned
 
 

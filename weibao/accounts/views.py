@@ -5,12 +5,14 @@ from __future__ import annotations
 import io
 
 import segno
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -29,6 +31,11 @@ def _next_url(request: HttpRequest) -> str:
     return "/"
 
 
+def _throttled(response: HttpResponse) -> HttpResponse:
+    response["Retry-After"] = str(settings.LOGIN_FAILURE_WINDOW_MINUTES * 60)
+    return response
+
+
 @require_http_methods(["GET", "POST"])
 def login_view(request: HttpRequest) -> HttpResponse:
     form = LoginForm(request.POST or None)
@@ -39,12 +46,12 @@ def login_view(request: HttpRequest) -> HttpResponse:
             )
         except services.LoginThrottled:
             form.add_error(None, _("登录失败次数过多，请稍后再试。"))
-            return render(request, "accounts/login.html", {"form": form, "next": _next_url(request)}, status=429)
+            return _throttled(render(request, "accounts/login.html", {"form": form, "next": _next_url(request)}, status=429))
         if user is None:
             form.add_error(None, _("用户名或密码不正确。"))
         elif user.totp_enabled:
             request.session[PENDING_KEY] = user.pk
-            return redirect(f"/accounts/login/totp/?next={_next_url(request)}")
+            return redirect(f"{reverse('accounts:login_totp')}?{urlencode({'next': _next_url(request)})}")
         else:
             login(request, user, backend="weibao.accounts.backends.UsernameOrEmailBackend")
             return redirect(_next_url(request))
@@ -63,12 +70,12 @@ def login_totp_view(request: HttpRequest) -> HttpResponse:
             services.login_throttle_check(username=user.username, request=request)
         except services.LoginThrottled:
             form.add_error(None, _("登录失败次数过多，请稍后再试。"))
-            return render(request, "accounts/login_totp.html", {"form": form}, status=429)
+            return _throttled(render(request, "accounts/login_totp.html", {"form": form, "next": _next_url(request)}, status=429))
         if services.totp_verify(user, form.cleaned_data["code"]):
             del request.session[PENDING_KEY]
             login(request, user, backend="weibao.accounts.backends.UsernameOrEmailBackend")
             return redirect(_next_url(request))
-        services.LoginAttempt.objects.create(username=user.username.lower(), ip=request.META.get("REMOTE_ADDR"), at=services.clock.now())
+        services.login_failure_record(username=user.username, request=request)
         form.add_error("code", _("验证码不正确。"))
     return render(request, "accounts/login_totp.html", {"form": form, "next": _next_url(request)})
 

@@ -2,10 +2,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
+from weibao.accounts.middleware import activate_user_preferences
 from weibao.accounts.services import api_token_authenticate
 
 
@@ -19,14 +21,15 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
         if not header or header[0].lower() != self.keyword.encode():
             return None
         if len(header) != 2:
-            raise exceptions.AuthenticationFailed("Malformed Authorization header: expected 'Bearer <token>'")
+            raise exceptions.AuthenticationFailed(_("Authorization 头格式错误：应为 “Bearer <令牌>”。"))
         try:
             raw = header[1].decode()
         except UnicodeDecodeError:
-            raise exceptions.AuthenticationFailed("Invalid token") from None
+            raise exceptions.AuthenticationFailed(_("令牌无效。")) from None
         token = api_token_authenticate(raw)
         if token is None:
-            raise exceptions.AuthenticationFailed("Invalid or revoked token")
+            raise exceptions.AuthenticationFailed(_("令牌无效或已撤销。"))
+        activate_user_preferences(request._request, token.user)
         return token.user, token
 
     def authenticate_header(self, request: Request) -> str:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 
@@ -11,7 +12,7 @@ from weibao.accounts.models import ApiToken, TokenScope
 class IsAuthenticatedWithTokenScope(BasePermission):
     """Signed in; a read-only token may only read."""
 
-    message = "A read-only token cannot change anything."
+    message = _("只读令牌不能修改任何内容。")
 
     def has_permission(self, request: Request, view: Any) -> bool:
         if not (request.user and request.user.is_authenticated):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import signal
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
@@ -10,18 +11,36 @@ from gunicorn.app.base import BaseApplication
 log = logging.getLogger("weibao.serve")
 _consumer: Any = None
 
+# Huey's Consumer.start() installs its own handlers for these; inside a gunicorn worker they would
+# swallow the TERM/QUIT that gunicorn's master sends, and the worker would only die by SIGKILL after
+# the graceful timeout. Gunicorn's handlers are put back so the master stays in charge of shutdown.
+_WORKER_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGQUIT, signal.SIGHUP, signal.SIGUSR1, signal.SIGABRT)
 
-def _start_consumer(worker: Any) -> None:
-    global _consumer
+
+def start_consumer(*, periodic: bool = True) -> Any:
+    """Start a Huey consumer in threads of this process and announce the worker with a heartbeat."""
     from django.conf import settings
     from huey.consumer import Consumer
     from huey.contrib.djhuey import HUEY
 
     import weibao.tasks_registry  # noqa: F401
+    from weibao.config.schedules import heartbeat_task
 
-    _consumer = Consumer(HUEY, workers=settings.QUEUE_WORKERS, periodic=True, worker_type="thread")
-    _consumer.start()
-    log.info("embedded worker started (%s threads)", settings.QUEUE_WORKERS)
+    saved = {sig: signal.getsignal(sig) for sig in _WORKER_SIGNALS}
+    consumer = Consumer(HUEY, workers=settings.QUEUE_WORKERS, periodic=periodic, worker_type="thread", shutdown_timeout=5)
+    consumer.start()
+    for sig, handler in saved.items():
+        signal.signal(sig, handler)
+    # Through the queue, not a direct call: /readyz then proves that enqueue -> consume works, and
+    # answers within a second instead of waiting for the next minute's periodic heartbeat.
+    heartbeat_task()
+    return consumer
+
+
+def _start_consumer(worker: Any) -> None:
+    global _consumer
+    _consumer = start_consumer()
+    log.info("embedded worker started in pid %s", worker.pid)
 
 
 def _stop_consumer(server: Any, worker: Any) -> None:

@@ -15,7 +15,10 @@ env = Env()
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 DATA_DIR = Path(env.str("WEIBAO_DATA_DIR", "./var")).resolve()
-DATA_DIR.mkdir(parents=True, exist_ok=True)
+try:
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+except OSError as exc:
+    raise EnvError("WEIBAO_DATA_DIR", str(DATA_DIR), f"a directory Weibao can create and write ({exc.strerror})") from None
 
 
 def _secret_key() -> str:

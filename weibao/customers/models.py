@@ -109,10 +109,10 @@ class PrepaidHoursEntry(models.Model):
     """The prepaid-hours ledger: the contract's grant minus every drawdown; the balance is the sum."""
 
     contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="prepaid_entries")
-    hours = models.DecimalField(max_digits=8, decimal_places=2, help_text=_("negative for a drawdown"))
-    reason = models.CharField(max_length=200)
-    reference = models.CharField(max_length=100, blank=True, help_text=_("e.g. the time entry it came from"))
-    created_at = models.DateTimeField(auto_now_add=True)
+    hours = models.DecimalField(_("工时"), max_digits=8, decimal_places=2, help_text=_("扣减为负数"))
+    reason = models.CharField(_("事由"), max_length=200)
+    reference = models.CharField(_("来源"), max_length=100, blank=True, help_text=_("例如产生这笔扣减的工时记录"))
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("预付工时流水")

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
 from weibao.accounts import access
 from weibao.accounts.access import Actor
@@ -25,5 +26,5 @@ def contract_list_for(actor: Actor | None) -> QuerySet[Contract]:
 def contract_get_for(actor: Actor | None, public_id: str) -> Contract:
     contract = contract_list_for(actor).filter(public_id=public_id).first()
     if contract is None:
-        raise NotFound("Contract not found")
+        raise NotFound(_("合同不存在。"))
     return contract

@@ -8,6 +8,7 @@ from typing import Any
 
 from dateutil.relativedelta import relativedelta
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from weibao.accounts import access
 from weibao.accounts.models import Organisation, User
@@ -27,17 +28,17 @@ SYSTEM_FIELDS = (
 def _check_contract(c: Contract) -> None:
     errors: dict[str, list[str]] = {}
     if c.end_date < c.start_date:
-        errors["end_date"] = ["The contract ends before it starts."]
+        errors["end_date"] = [_("合同结束日期早于开始日期。")]
     for name in ("warranty_end", "free_maintenance_end", "free_upgrade_end"):
         value = getattr(c, name)
         if value is not None and value < c.start_date:
-            errors[name] = ["Must not be before the contract start."]
+            errors[name] = [_("不能早于合同开始日期。")]
     if c.prepaid_hours < 0:
-        errors["prepaid_hours"] = ["Must not be negative."]
+        errors["prepaid_hours"] = [_("不能为负数。")]
     if c.service_level not in ServiceLevel.values:
-        errors["service_level"] = [f"Expected one of {ServiceLevel.values}"]
+        errors["service_level"] = [_("应为以下之一：%(choices)s") % {"choices": ", ".join(ServiceLevel.values)}]
     if errors:
-        raise ValidationFailed("Invalid contract", details=errors)
+        raise ValidationFailed(_("合同信息无效。"), details=errors)
 
 
 @transaction.atomic
@@ -55,7 +56,7 @@ def contract_create(*, actor: User, organisation: Organisation, number: str, **d
         with transaction.atomic():
             contract.save()
     except IntegrityError:
-        raise Conflict("A contract with this number exists", details={"number": ["Already in use."]}) from None
+        raise Conflict(_("该合同编号已存在。"), details={"number": [_("已被使用。")]}) from None
     return contract
 
 
@@ -76,15 +77,15 @@ def system_create(*, actor: User, organisation: Organisation, contracts: list[Co
     access.require(access.can_manage_systems(actor))
     fields = {k: v for k, v in data.items() if k in SYSTEM_FIELDS}
     if fields.get("stage", LifecycleStage.OPERATION) not in LifecycleStage.values:
-        raise ValidationFailed("Invalid system", details={"stage": [f"Expected one of {LifecycleStage.values}"]})
+        raise ValidationFailed(_("系统信息无效。"), details={"stage": [_("应为以下之一：%(choices)s") % {"choices": ", ".join(LifecycleStage.values)}]})
     for c in contracts or []:
         if c.organisation_id != organisation.id:
-            raise ValidationFailed("Invalid system", details={"contracts": ["A contract of another customer."]})
+            raise ValidationFailed(_("系统信息无效。"), details={"contracts": [_("这是其他客户的合同。")]})
     try:
         with transaction.atomic():
             system = System.objects.create(organisation=organisation, **fields)
     except IntegrityError:
-        raise Conflict("A system with this code exists for the customer", details={"code": ["Already in use."]}) from None
+        raise Conflict(_("该客户已有使用此代码的系统。"), details={"code": [_("已被使用。")]}) from None
     if contracts:
         system.contracts.set(contracts)
     return system
@@ -98,7 +99,7 @@ def system_update(*, actor: User, system: System, **data: Any) -> System:
         if key in SYSTEM_FIELDS:
             setattr(system, key, value)
     if system.stage not in LifecycleStage.values:
-        raise ValidationFailed("Invalid system", details={"stage": [f"Expected one of {LifecycleStage.values}"]})
+        raise ValidationFailed(_("系统信息无效。"), details={"stage": [_("应为以下之一：%(choices)s") % {"choices": ", ".join(LifecycleStage.values)}]})
     system.save()
     return system
 
@@ -106,7 +107,7 @@ def system_update(*, actor: User, system: System, **data: Any) -> System:
 def prepaid_hours_draw(*, contract: Contract, hours: Decimal, reason: str, reference: str) -> PrepaidHoursEntry | None:
     """Draw hours down once per reference (a time entry); a repeated call is a no-op."""
     if hours <= 0:
-        raise ValidationFailed("Hours must be positive", details={"hours": ["Must be > 0."]})
+        raise ValidationFailed(_("工时必须为正数。"), details={"hours": [_("必须大于 0。")]})
     if PrepaidHoursEntry.objects.filter(reference=reference).exists():
         return None
     return PrepaidHoursEntry.objects.create(contract=contract, hours=-hours, reason=reason[:200], reference=reference)

@@ -1,7 +1,8 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class PortalConfig(AppConfig):
     name = "weibao.portal"
     label = "portal"
-    verbose_name = "客户门户"
+    verbose_name = _("客户门户")

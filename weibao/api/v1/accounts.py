@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
@@ -49,9 +50,10 @@ class AuthTokenView(APIView):
         v = data.validated_data
         user = services.password_authenticate(username=v["username"], password=v["password"], request=request._request)
         if user is None:
-            return Response({"code": "authentication_failed", "message": "Invalid username or password.", "details": {}}, status=401)
-        if user.totp_enabled:
-            return Response({"code": "second_factor_required", "message": "Accounts with two-factor sign-in create tokens in the web UI.", "details": {}}, status=401)
+            return Response({"code": "authentication_failed", "message": _("用户名或密码不正确。"), "details": {}}, status=401)
+        if user.totp_enabled or user.mfa_required:
+            # A password alone must not mint a credential for an account that needs a second factor.
+            return Response({"code": "second_factor_required", "message": _("此账户需要两步验证：请在网页上的“我的账户”中创建令牌。"), "details": {}}, status=401)
         new = services.api_token_create(actor=user, name=v["name"], scope=v["scope"])
         return Response({"token": new.raw, "scope": new.token.scope}, status=status.HTTP_201_CREATED)
 
@@ -111,7 +113,7 @@ class OrganisationDetailView(APIView):
     def get(self, request: Request, public_id: str) -> Response:
         org = access.organisations_for(request.user).filter(public_id=public_id).first()
         if org is None:
-            raise NotFound("Organisation not found")
+            raise NotFound(_("组织不存在。"))
         return Response(OrganisationSerializer(org).data)
 
 
@@ -134,7 +136,7 @@ class ContactCreateSerializer(ContactSerializer):
 def _org_for(request: Request, public_id: str) -> Organisation:
     org = access.organisations_for(request.user).filter(public_id=public_id).first()
     if org is None:
-        raise NotFound("Organisation not found")
+        raise NotFound(_("组织不存在。"))
     return org
 
 

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
@@ -41,6 +42,8 @@ class ContractCreateSerializer(ContractSerializer):
 
     class Meta(ContractSerializer.Meta):
         validators: list[object] = []
+        # A taken number is a conflict (409) the service reports, not a malformed request (400).
+        extra_kwargs: dict[str, dict[str, object]] = {"number": {"validators": []}}
 
 
 class ContractListView(APIView):
@@ -113,7 +116,7 @@ class SystemListView(APIView):
         ids = v.pop("contracts", [])
         contracts = list(Contract.objects.filter(public_id__in=ids, organisation=org))
         if len(contracts) != len(set(ids)):
-            raise ValidationFailed("Invalid system", details={"contracts": ["Unknown contract for this customer."]})
+            raise ValidationFailed(_("系统信息无效。"), details={"contracts": [_("该客户没有这个合同。")]})
         system = services.system_create(actor=actor_of(request), organisation=org, contracts=contracts, **v)
         return Response(SystemSerializer(system).data, status=201)
 
@@ -151,7 +154,7 @@ def parse_moment(value: str | None) -> datetime:
     if parsed is None:
         day = parse_date(value)
         if day is None:
-            raise ValidationFailed("Invalid 'at'", details={"at": ["Expected an ISO 8601 date or date-time."]})
+            raise ValidationFailed(_("参数 at 无效。"), details={"at": [_("应为 ISO 8601 日期或日期时间。")]})
         parsed = datetime(day.year, day.month, day.day, 12)
     if timezone.is_naive(parsed):
         parsed = timezone.make_aware(parsed)

@@ -192,6 +192,10 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 ATTACHMENT_MAX_BYTES = env.int("WEIBAO_ATTACHMENT_MAX_BYTES", 20 * 1024 * 1024, minimum=1)
 DATA_UPLOAD_MAX_MEMORY_SIZE = ATTACHMENT_MAX_BYTES + 1024 * 1024
 
+# --- service requests -----------------------------------------------------------------------
+TICKET_REOPEN_DAYS = env.int("WEIBAO_TICKET_REOPEN_DAYS", 14, minimum=0)
+SURVEY_LINK_DAYS = env.int("WEIBAO_SURVEY_LINK_DAYS", 14, minimum=1)
+
 # --- mail -----------------------------------------------------------------------------------
 SMTP_URL = env.str("WEIBAO_SMTP_URL", "")
 DEFAULT_FROM_EMAIL = env.str("WEIBAO_MAIL_FROM", "Weibao <weibao@localhost>")
@@ -241,6 +245,11 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    "ENUM_NAME_OVERRIDES": {
+        "TicketStatusEnum": "weibao.tickets.states.STATUS_CHOICES",
+        "TicketTransitionEnum": "weibao.tickets.states.TRANSITION_CHOICES",
+        "LevelEnum": "weibao.tickets.models.Level",
+    },
 }
 
 # --- operations -----------------------------------------------------------------------------

@@ -1,0 +1,50 @@
+"""Routing: rules (organisation, system, component, type → team), then an engineer on duty in that team."""
+
+from __future__ import annotations
+
+from django.db.models import Count, Q
+
+from weibao.accounts.models import Team, TeamMembership, User
+from weibao.tickets.models import AssignmentRule, AssignmentStrategy, Ticket
+from weibao.tickets.states import ACTIVE
+
+
+def rule_for(ticket: Ticket) -> AssignmentRule | None:
+    rules = AssignmentRule.objects.filter(is_active=True).filter(
+        Q(organisation__isnull=True) | Q(organisation_id=ticket.organisation_id),
+        Q(system__isnull=True) | Q(system_id=ticket.system_id),
+        Q(component__isnull=True) | Q(component_id=ticket.component_id),
+        Q(type="") | Q(type=ticket.type),
+    )
+    return rules.order_by("position", "id").first()
+
+
+def team_for(ticket: Ticket) -> Team | None:
+    """The first matching rule's team, else the system's responsible team."""
+    rule = rule_for(ticket)
+    if rule is not None:
+        return rule.team
+    if ticket.system_id is not None:
+        return ticket.system.responsible_team  # type: ignore[union-attr]
+    return None
+
+
+def on_duty_engineers(team: Team) -> list[User]:
+    ids = TeamMembership.objects.filter(team=team, on_duty=True, user__is_active=True).values_list("user_id", flat=True)
+    return list(User.objects.filter(id__in=ids, role__in=["engineer", "manager"]).order_by("id"))
+
+
+def pick_engineer(team: Team, strategy: str, last: User | None) -> User | None:
+    people = on_duty_engineers(team)
+    if not people or strategy == AssignmentStrategy.TEAM_ONLY:
+        return None
+    if strategy == AssignmentStrategy.LEAST_LOADED:
+        load = dict(
+            Ticket.objects.filter(assignee__in=people, status__in=[s.value for s in ACTIVE])
+            .values_list("assignee").annotate(n=Count("id")).values_list("assignee", "n")
+        )
+        return min(people, key=lambda u: (load.get(u.id, 0), u.id))
+    # round robin: the next engineer after the last one this rule chose
+    if last is None or last not in people:
+        return people[0]
+    return people[(people.index(last) + 1) % len(people)]

@@ -10,7 +10,10 @@ from collections.abc import Callable
 from typing import Any
 
 # Modules that add subcommands: each has `register(subparsers)`; keeps this file small as apps grow.
-COMMAND_MODULES: list[str] = ["weibao.sla.cli"]
+COMMAND_MODULES: list[str] = [
+    "weibao.sla.cli",
+    "weibao.monitoring.cli",
+]
 
 
 def _setup() -> None:

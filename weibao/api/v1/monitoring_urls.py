@@ -1,0 +1,11 @@
+from django.urls import path
+
+from weibao.api.v1 import monitoring
+
+urlpatterns = [
+    path("alarm-sources", monitoring.AlarmSourceListView.as_view(), name="alarm-source-list"),
+    path("alarm-sources/<str:public_id>/webhook", monitoring.WebhookView.as_view(), name="alarm-source-webhook"),
+    path("alarms", monitoring.AlarmListView.as_view(), name="alarm-list"),
+    path("alarms/<str:public_id>", monitoring.AlarmDetailView.as_view(), name="alarm-detail"),
+    path("alarms/<str:public_id>/transitions", monitoring.AlarmTransitionView.as_view(), name="alarm-transition"),
+]

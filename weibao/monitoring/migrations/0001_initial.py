@@ -363,7 +363,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='alarm',
-            constraint=models.UniqueConstraint(condition=models.Q(('status__in', ['firing', 'silenced', 'acknowledged'])), fields=('dedup_key',), name='alarm_one_open_per_key'),
+            constraint=models.UniqueConstraint(condition=models.Q(('status__in', ['acknowledged', 'firing', 'silenced'])), fields=('dedup_key',), name='alarm_one_open_per_key'),
         ),
         migrations.AddConstraint(
             model_name='rotamember',

@@ -138,7 +138,7 @@ class Alarm(PublicIdModel):
         constraints = [
             models.UniqueConstraint(
                 fields=["dedup_key"], name="alarm_one_open_per_key",
-                condition=models.Q(status__in=[s.value for s in OPEN_STATUSES]),
+                condition=models.Q(status__in=sorted(s.value for s in OPEN_STATUSES)),
             )
         ]
         indexes = [

@@ -1,0 +1,32 @@
+"""The one-time satisfaction survey link sent after closing: no sign-in, expires, answers once."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from weibao.core.errors import DomainError
+from weibao.portal import ticket_forms as pf
+
+
+@require_http_methods(["GET", "POST"])
+def survey(request: HttpRequest, token: str) -> HttpResponse:
+    from weibao.tickets import services_work
+
+    found = services_work.survey_for_token(token)
+    if found is None:
+        return render(request, "portal/survey.html", {"invalid": True}, status=404)
+    form = pf.RatingForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services_work.survey_answer_by_token(token=token, rating=form.cleaned_data["rating"],
+                                                 comment=form.cleaned_data["comment"])
+        except DomainError as exc:
+            return render(request, "portal/survey.html", {"survey": found, "form": form, "error": exc.message},
+                          status=exc.status)
+        return render(request, "portal/survey.html", {"survey": found, "thanks": True})
+    status = 400 if request.method == "POST" else 200
+    return render(request, "portal/survey.html", {"survey": found, "form": form, "error": _("请选择满意度（1–5）。")
+                                                   if request.method == "POST" else ""}, status=status)

@@ -9,12 +9,12 @@ from django.views.decorators.http import require_http_methods
 
 from weibao.core.errors import DomainError
 from weibao.portal import ticket_forms as pf
+from weibao.staff.ticket_queues import work_services
 
 
 @require_http_methods(["GET", "POST"])
 def survey(request: HttpRequest, token: str) -> HttpResponse:
-    from weibao.tickets import services_work
-
+    services_work = work_services()
     found = services_work.survey_for_token(token)
     if found is None:
         return render(request, "portal/survey.html", {"invalid": True}, status=404)

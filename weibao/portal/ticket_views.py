@@ -26,6 +26,7 @@ from weibao.core.keyset import keyset_page
 from weibao.core.panels import render_panels
 from weibao.customers.selectors import system_list_for
 from weibao.portal import ticket_forms as pf
+from weibao.staff.ticket_queues import work_services
 from weibao.tickets import selectors, services
 from weibao.tickets.models import Ticket
 from weibao.tickets.states import TRANSITIONS, Status, allowed_transitions
@@ -190,8 +191,7 @@ def ticket_decision(request: HttpRequest, public_id: str) -> HttpResponse:
 @customer_required
 @require_POST
 def ticket_rate(request: HttpRequest, public_id: str) -> HttpResponse:
-    from weibao.tickets import services_work
-
+    services_work = work_services()
     ticket = _ticket(request, public_id)
     form = pf.RatingForm(request.POST)
     if not form.is_valid():

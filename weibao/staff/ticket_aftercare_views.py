@@ -24,6 +24,7 @@ from weibao.core import clock
 from weibao.core.errors import DomainError
 from weibao.staff import ticket_forms as tf
 from weibao.staff.access import staff_required
+from weibao.staff.ticket_queues import work_services
 from weibao.staff.ticket_views import _invalid, _ticket, detail_context
 from weibao.tickets import selectors
 from weibao.tickets.states import ACTIVE, STATUS_LABELS, Status
@@ -40,15 +41,9 @@ def _require_manager(request: HttpRequest) -> None:
         raise PermissionDenied
 
 
-def _work() -> Any:
-    from weibao.tickets import services_work
-
-    return services_work
-
-
 def _done(request: HttpRequest, ticket: Any, fn_name: str, success: str, **kwargs: Any) -> HttpResponse:
     try:
-        getattr(_work(), fn_name)(actor=_user(request), ticket=ticket, **kwargs)
+        getattr(work_services(), fn_name)(actor=_user(request), ticket=ticket, **kwargs)
     except DomainError as exc:
         messages.error(request, exc.message)
         return render(request, "staff/tickets/detail.html", detail_context(request, ticket), status=exc.status)

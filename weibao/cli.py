@@ -13,6 +13,7 @@ from typing import Any
 COMMAND_MODULES: list[str] = [
     "weibao.sla.cli",
     "weibao.monitoring.cli",
+    "weibao.mail.cli",
 ]
 
 

@@ -217,6 +217,13 @@ else:
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     EMAIL_FILE_PATH = str(DATA_DIR / "outbox-mail")
 
+# Intake: loop guard, largest accepted message, the `weibao smtpd` listener (docs/configuration.md).
+MAIL_RATE_LIMIT_PER_HOUR = env.int("WEIBAO_MAIL_RATE_LIMIT", 20, minimum=1)
+MAIL_MAX_BYTES = env.int("WEIBAO_MAIL_MAX_BYTES", 50 * 1024 * 1024, minimum=1024)
+SMTPD_HOST = env.str("WEIBAO_SMTPD_HOST", "127.0.0.1")
+SMTPD_PORT = env.int("WEIBAO_SMTPD_PORT", 2525, minimum=1)
+MAIL_POLL_SECONDS = env.int("WEIBAO_MAIL_POLL_SECONDS", 60, minimum=5)
+
 # --- vendor identity (printed on documents) -------------------------------------------------
 VENDOR_NAME = env.str("WEIBAO_VENDOR_NAME", "维保软件服务有限公司")
 VENDOR_LOGO = env.str("WEIBAO_VENDOR_LOGO", "")

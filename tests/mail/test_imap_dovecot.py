@@ -1,0 +1,126 @@
+"""IMAP intake against a real Dovecot server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+import pytest
+from imapclient import IMAPClient
+
+from tests.mail.factories import mailbox
+from tests.mail.samples import make_mail
+from tests.mail.servers import Dovecot
+from weibao.mail import services
+from weibao.mail.imap import PROCESSED_FLAG, mailbox_idle, mailbox_poll
+from weibao.mail.models import InboundMessage, Mailbox, ProcessedAction, Protocol
+from weibao.mail.parsing import parse_message
+from weibao.mail.storage import raw_read
+
+pytestmark = [pytest.mark.slow]
+
+
+def _account(dovecot: Dovecot, **kwargs: Any) -> tuple[Mailbox, IMAPClient]:
+    user = dovecot.take_user()
+    box = mailbox(
+        name=user, address=f"{user}@weibao.test", protocol=Protocol.IMAP, imap_host="127.0.0.1",
+        imap_port=dovecot.port, imap_user=user, password="s3cret-口令", **kwargs,
+    )
+    client = IMAPClient("127.0.0.1", port=dovecot.port, ssl=False, timeout=10)
+    client.plain_login(user, "s3cret-口令")
+    return box, client
+
+
+def _subjects(client: IMAPClient, folder: str) -> list[str]:
+    client.select_folder(folder)
+    uids = client.search("ALL")
+    data = client.fetch(uids, ["BODY.PEEK[]"]) if uids else {}
+    return sorted(parse_message(d[b"BODY[]"]).subject for d in data.values())
+
+
+@pytest.mark.django_db
+def test_poll_stores_every_message_then_moves_it(dovecot: Dovecot) -> None:
+    box, client = _account(dovecot)
+    for subject in ("自动回复：休假中", "Out of Office", "退订通知"):
+        client.append("INBOX", make_mail(subject=subject, charset="gb2312", codec="gbk", headers={"Precedence": "bulk"}))
+    result = mailbox_poll(mailbox=box)
+    assert result.error == "" and result.fetched == 3 and result.new == 3
+    rows = list(InboundMessage.objects.filter(mailbox=box))
+    assert sorted(r.subject for r in rows) == ["Out of Office", "自动回复：休假中", "退订通知"]
+    for row in rows:
+        assert parse_message(raw_read(row.raw_path)).subject == row.subject
+    assert _subjects(client, "INBOX") == []
+    assert _subjects(client, box.processed_folder.replace("/", ".")) == ["Out of Office", "自动回复：休假中", "退订通知"]
+    # polling again finds nothing new
+    assert mailbox_poll(mailbox=box).fetched == 0
+    client.logout()
+
+
+@pytest.mark.django_db
+def test_flag_mode_leaves_mail_in_place_and_skips_it_next_time(dovecot: Dovecot) -> None:
+    box, client = _account(dovecot, processed_action=ProcessedAction.FLAG)
+    client.append("INBOX", make_mail(subject="标记模式", headers={"Precedence": "bulk"}))
+    assert mailbox_poll(mailbox=box).new == 1
+    client.select_folder("INBOX")
+    flags = list(client.get_flags(client.search("ALL")).values())
+    assert len(flags) == 1 and PROCESSED_FLAG.encode() in flags[0]
+    assert b"\\Seen" not in flags[0]  # fetched with BODY.PEEK: people reading the mailbox still see it unread
+    assert mailbox_poll(mailbox=box).fetched == 0
+    client.logout()
+
+
+@pytest.mark.django_db
+def test_nothing_leaves_the_server_when_storing_fails(dovecot: Dovecot, monkeypatch: pytest.MonkeyPatch) -> None:
+    box, client = _account(dovecot)
+    client.append("INBOX", make_mail(subject="磁盘已满时的来信"))
+
+    def disk_full(raw: bytes) -> Any:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(services, "raw_store", disk_full)
+    result = mailbox_poll(mailbox=box)
+    assert "No space left" in result.error
+    assert InboundMessage.objects.count() == 0
+    assert _subjects(client, "INBOX") == ["磁盘已满时的来信"]
+    box.refresh_from_db()
+    assert "No space left" in box.last_error
+    monkeypatch.undo()
+    assert mailbox_poll(mailbox=box).new == 1
+    assert _subjects(client, "INBOX") == []
+    client.logout()
+
+
+@pytest.mark.django_db
+def test_wrong_password_is_reported_on_the_mailbox(dovecot: Dovecot) -> None:
+    box, client = _account(dovecot)
+    client.logout()
+    box.password_encrypted = ""
+    box.password_env = "WEIBAO_TEST_UNSET_PASSWORD_VAR"
+    box.save()
+    result = mailbox_poll(mailbox=box)
+    assert "WEIBAO_TEST_UNSET_PASSWORD_VAR" in result.error
+    box.password_env = ""
+    box.password_file = "/nonexistent/secret"
+    box.save()
+    assert "/nonexistent/secret" in mailbox_poll(mailbox=box).error
+
+
+@pytest.mark.django_db(transaction=True)
+def test_idle_fetches_mail_as_it_arrives(dovecot: Dovecot) -> None:
+    box, client = _account(dovecot)
+    stop = threading.Event()
+    worker = threading.Thread(target=mailbox_idle, kwargs={"mailbox": box, "stop": stop, "wait": 20}, daemon=True)
+    worker.start()
+    try:
+        time.sleep(1.0)  # let it reach IDLE; the mail below must come through the IDLE notification
+        client.append("INBOX", make_mail(subject="IDLE 即时收信", headers={"Precedence": "bulk"}))
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not InboundMessage.objects.filter(mailbox=box).exists():
+            time.sleep(0.1)
+        assert InboundMessage.objects.get(mailbox=box).subject == "IDLE 即时收信"
+    finally:
+        stop.set()
+        worker.join(timeout=10)
+        client.logout()
+    assert not worker.is_alive()

@@ -14,6 +14,7 @@ COMMAND_MODULES: list[str] = [
     "weibao.sla.cli",
     "weibao.monitoring.cli",
     "weibao.mail.cli",
+    "weibao.search.cli",
 ]
 
 

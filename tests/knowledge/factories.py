@@ -37,3 +37,15 @@ def world_articles(w: World) -> dict[str, Article]:
             "draft": article(eng, title="草稿 网关超时", body="草稿 网关超时", publish=False),
         }
     return w.extra["articles"]  # type: ignore[no-any-return]
+
+
+def world_attachment(w: World) -> tuple[Article, str]:
+    """A text attachment on the organisation-A article (found by search, downloadable by A and staff)."""
+    from weibao.knowledge.services import article_attach
+
+    if "kb_attachment" not in w.extra:
+        a = world_articles(w)["org_a"]
+        att = article_attach(actor=w.users["engineer"], article=a, filename="手册.txt", content="附件里的独特词 蓝鲸".encode())
+        index_object("article", a.id)
+        w.extra["kb_attachment"] = (a, att.public_id)
+    return w.extra["kb_attachment"]  # type: ignore[no-any-return]

@@ -23,3 +23,10 @@ def outbox_sweep_task() -> None:
 @db_periodic_task(crontab(minute="*"))
 def delivery_sweep_task() -> None:
     delivery_sweep()
+
+
+@db_periodic_task(crontab(day="1", hour="1", minute="30"))  # 09:30 Beijing time on the 1st (crontab is UTC)
+def faq_digest_task() -> None:
+    from weibao.knowledge.faq_services import faq_digest_send
+
+    faq_digest_send()

@@ -63,4 +63,5 @@ urlpatterns = [
     path("api/v1/", include("weibao.api.v1.urls")),
     path("staff/", include("weibao.staff.urls")),
     path("portal/", include("weibao.portal.urls")),
+    path("kb/", include("weibao.portal.kb_urls")),
 ]

@@ -34,6 +34,7 @@ class Filters:
     organisation_id: int | None = None
     system_id: int | None = None
     status: str = ""
+    statuses: tuple[str, ...] = ()
     created_from: datetime | None = None
     created_to: datetime | None = None
 
@@ -53,6 +54,7 @@ class Hit:
     created_at: datetime
     score: float
     part: str
+    matched_all: bool = False  # every query word is in the document
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,9 @@ def filters_where(f: Filters) -> Where:
     if f.status:
         sql.append("d.status = %s")
         params.append(f.status)
+    if f.statuses:
+        sql.append(f"d.status IN ({', '.join(['%s'] * len(f.statuses))})")
+        params += list(f.statuses)
     if f.created_from is not None:
         sql.append("d.source_created_at >= %s")
         params.append(f.created_from)
@@ -115,6 +120,7 @@ def search(*, actor: Actor | None, q: str, filters: Filters | None = None, limit
     scored: dict[int, float] = {}
     for doc_id, score in backend.match(words, any_word=False, where=where, limit=want):
         scored[doc_id] = 1000.0 + score  # every document with all the words ranks above partial matches
+    complete = set(scored)
     if len(scored) < want and len(words) > 1:
         for doc_id, score in backend.match(words, any_word=True, where=where, limit=want):
             scored.setdefault(doc_id, score)
@@ -135,7 +141,8 @@ def search(*, actor: Actor | None, q: str, filters: Filters | None = None, limit
     hits = [
         Hit(kind=d.kind, ref_id=d.ref_id, public_id=d.public_id, title=d.title, title_html=highlight(d.title, terms),
             snippet_html=snippet(d.body, terms), label=d.label, status=d.status, subtype=d.subtype,
-            organisation_id=d.organisation_id, created_at=d.source_created_at, score=round(s, 4), part=d.part)
+            organisation_id=d.organisation_id, created_at=d.source_created_at, score=round(s, 4), part=d.part,
+            matched_all=d.id in complete)
         for s, d in ordered
     ]
     return SearchResult(q, words, hits)

@@ -106,3 +106,58 @@ class SearchView(APIView):
         return Response({"query": result.query, "words": result.words,
                          "results": HitSerializer(result.hits, many=True, context=context).data})
 
+
+
+SOLVED = ("resolved", "closed")
+
+
+class SuggestionsView(APIView):
+    """While a request is written: matching articles and similar solved requests the caller may read."""
+
+    @extend_schema(
+        parameters=[OpenApiParameter("q", OpenApiTypes.STR, description="subject and description typed so far"),
+                    OpenApiParameter("limit", OpenApiTypes.INT, description="per list, 1..10, default 5")],
+        responses={200: inline_serializer("Suggestions", {"articles": HitSerializer(many=True),
+                                                          "tickets": HitSerializer(many=True)}),
+                   401: ErrorSerializer},
+    )
+    def get(self, request: Request) -> Response:
+        q = request.query_params.get("q", "")[:1000]
+        try:
+            limit = max(1, min(int(request.query_params.get("limit", 5)), 10))
+        except ValueError:
+            limit = 5
+        context: dict[str, Any] = {"staff": access.is_staff(request.user)}
+        articles = search(actor=request.user, q=q, filters=Filters(kinds=("article",)), limit=limit).hits
+        tickets = search(actor=request.user, q=q, filters=Filters(kinds=("ticket",), statuses=SOLVED), limit=limit).hits
+        exclude = request.query_params.get("exclude", "")
+        tickets = [t for t in tickets if t.public_id != exclude]
+        return Response({"articles": HitSerializer(articles, many=True, context=context).data,
+                         "tickets": HitSerializer(tickets, many=True, context=context).data})
+
+
+class SuggestionEventSerializer(serializers.Serializer):
+    token = serializers.CharField(max_length=40)
+    event = serializers.ChoiceField(choices=["opened", "submitted"])
+    type = serializers.ChoiceField(choices=list(KINDS), required=False)
+    id = serializers.CharField(max_length=24, required=False, default="")
+    q = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+class SuggestionEventView(APIView):
+    """Records that a suggestion was opened, or that the request was sent after all (for deflection)."""
+
+    @extend_schema(request=SuggestionEventSerializer, responses={204: None, 400: ErrorSerializer, 401: ErrorSerializer})
+    def post(self, request: Request) -> Response:
+        from weibao.knowledge.deflection import suggestion_opened, suggestion_submitted
+
+        data = SuggestionEventSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        if v["event"] == "opened":
+            if not v.get("type") or not v["id"]:
+                raise ValidationFailed("缺少 type 或 id", details={"type": ["必填。"], "id": ["必填。"]})
+            suggestion_opened(actor=request.user, token=v["token"], kind=v["type"], public_id=v["id"], query=v["q"])
+        else:
+            suggestion_submitted(actor=request.user, token=v["token"])
+        return Response(status=204)

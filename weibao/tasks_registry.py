@@ -2,4 +2,5 @@
 
 import weibao.config.schedules
 import weibao.core.tasks
-import weibao.notify.tasks  # noqa: F401
+import weibao.notify.tasks
+import weibao.sla.tasks  # noqa: F401

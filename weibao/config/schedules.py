@@ -7,6 +7,7 @@ from huey.contrib.djhuey import db_periodic_task
 
 from weibao.core.heartbeat import heartbeat_record
 from weibao.core.outbox import outbox_sweep
+from weibao.sla.escalation import sla_sweep
 from weibao.notify.delivery import delivery_sweep
 
 
@@ -30,3 +31,8 @@ def faq_digest_task() -> None:
     from weibao.knowledge.faq_services import faq_digest_send
 
     faq_digest_send()
+
+
+@db_periodic_task(crontab(minute="*"))
+def sla_sweep_task() -> None:
+    sla_sweep()

@@ -132,3 +132,30 @@ def parse_due_request(calendar: Calendar, start: str | None, minutes: str | None
     if errors or moment is None or amount is None:
         raise ValidationFailed("参数无效", details=errors)
     return moment, amount
+
+
+def default_calendar() -> Calendar | None:
+    from weibao.sla.models import Policy
+
+    policy = Policy.objects.select_related("calendar").filter(is_default=True).first()
+    if policy is not None:
+        return policy.calendar
+    return Calendar.objects.filter(public_id="cal-standard").first() or Calendar.objects.order_by("id").first()
+
+
+def working_days_between_for(start: datetime, end: datetime, organisation: object = None) -> int:
+    """Whole working days after start's local date up to end's local date (holidays and 调休 applied)."""
+    from datetime import timedelta
+
+    calendar = default_calendar()
+    if calendar is None:
+        raise LookupError("no calendar")  # pragma: no cover - the seed migration creates one
+    wc = work_calendar(calendar)
+    first = start.astimezone(wc.tz).date()
+    last = end.astimezone(wc.tz).date()
+    days, day = 0, first
+    while day < last:
+        day += timedelta(days=1)
+        if wc.rule_for(day).intervals:
+            days += 1
+    return days

@@ -167,3 +167,81 @@ class EscalationStep(models.Model):
     def __str__(self) -> str:
         extra = f" +{self.extra_minutes}min" if self.extra_minutes else ""
         return f"{self.metric} {self.percent}%{extra}"
+
+
+class ClockState(models.TextChoices):
+    RUNNING = "running", _("计时中")
+    PAUSED = "paused", _("已暂停")
+    STOPPED = "stopped", _("已停止")
+
+
+class Clock(models.Model):
+    """One SLA clock per request and metric; its history is ClockEvent, the rest here is derived state.
+
+    consumed_seconds: working seconds counted before running_since (pauses excluded), so a new target
+    or calendar recomputes due_at from the log without losing paused time.
+    """
+
+    ticket = models.ForeignKey("tickets.Ticket", on_delete=models.CASCADE, related_name="sla_clocks", verbose_name=_("服务请求"))
+    metric = models.CharField(_("指标"), max_length=20, choices=Metric.choices)
+    policy = models.ForeignKey(Policy, on_delete=models.PROTECT, related_name="clocks", verbose_name=_("策略"))
+    calendar = models.ForeignKey(Calendar, on_delete=models.PROTECT, related_name="clocks", verbose_name=_("工作日历"))
+    target_minutes = models.PositiveIntegerField(_("时限（工作分钟）"))
+    state = models.CharField(_("状态"), max_length=10, choices=ClockState.choices, default=ClockState.RUNNING)
+    started_at = models.DateTimeField(_("开始"))
+    running_since = models.DateTimeField(null=True, blank=True)
+    consumed_seconds = models.BigIntegerField(default=0)
+    due_at = models.DateTimeField(_("到期"), null=True, blank=True)
+    next_step_at = models.DateTimeField(null=True, blank=True)
+    breached_at = models.DateTimeField(_("超时时间"), null=True, blank=True)
+    stopped_at = models.DateTimeField(_("停止"), null=True, blank=True)
+    met = models.BooleanField(_("达成"), null=True)
+
+    class Meta:
+        verbose_name = _("SLA 计时")
+        verbose_name_plural = _("SLA 计时")
+        constraints = [models.UniqueConstraint(fields=["ticket", "metric"], name="sla_clock_ticket_metric_unique")]
+        indexes = [
+            # breach detection reads only running, not yet breached clocks, in due order
+            models.Index(fields=["due_at"], name="sla_clock_due_idx",
+                         condition=models.Q(state="running", breached_at__isnull=True)),
+            models.Index(fields=["next_step_at"], name="sla_clock_step_idx",
+                         condition=models.Q(state="running", next_step_at__isnull=False)),
+            models.Index(fields=["metric", "stopped_at"], name="sla_clock_report_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id}:{self.metric}"
+
+
+class ClockEvent(models.Model):
+    """Append-only: started, paused, resumed, stopped, target_changed, breached."""
+
+    clock = models.ForeignKey(Clock, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=20)
+    at = models.DateTimeField()
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["clock", "at", "id"]
+        indexes = [models.Index(fields=["clock", "at", "id"], name="sla_clock_event_idx")]
+
+
+class TicketCursor(models.Model):
+    """The last ticket event applied to a ticket's clocks: events are applied once, in id order."""
+
+    ticket = models.OneToOneField("tickets.Ticket", on_delete=models.CASCADE, primary_key=True, related_name="+")
+    last_event_id = models.BigIntegerField(default=0)
+
+
+class EscalationFiring(models.Model):
+    """A step that fired for a clock. The unique pair is the claim: a second worker's insert fails."""
+
+    clock = models.ForeignKey(Clock, on_delete=models.CASCADE, related_name="firings")
+    step = models.ForeignKey(EscalationStep, on_delete=models.CASCADE, related_name="firings")
+    fired_at = models.DateTimeField()
+    due_moment = models.DateTimeField()
+    worker = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["clock", "step"], name="sla_firing_once")]

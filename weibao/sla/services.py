@@ -136,7 +136,16 @@ def calendar_save(*, actor: User | None, calendar: Calendar | None = None, name:
         WorkingInterval.objects.bulk_create(
             WorkingInterval(calendar=calendar, weekday=wd, start=_to_time(s), end=_to_time(e)) for wd, s, e in parsed
         )
+    _recompute_after_commit([calendar.pk])
     return calendar
+
+
+def _recompute_after_commit(calendar_ids: list[int]) -> None:
+    """Stored due times of open clocks follow calendar and holiday edits (in the worker, after commit)."""
+    from weibao.sla.tasks import clocks_recompute_calendar_task
+
+    for calendar_id in calendar_ids:
+        transaction.on_commit(lambda cid=calendar_id: clocks_recompute_calendar_task(cid))  # type: ignore[misc]
 
 
 # --- holidays ----------------------------------------------------------------------------------
@@ -264,6 +273,7 @@ def holidays_import(*, actor: User | None, rows: list[HolidayRow], region: str =
             current.kind, current.name, current.in_lieu, current.source = row.kind, row.name, row.in_lieu, source[:200]
             current.save()
             updated += 1
+    _recompute_after_commit(list(Calendar.objects.filter(holiday_region=region).values_list("pk", flat=True)))
     return ImportResult(created, updated, sorted({r.date.year for r in rows}))
 
 

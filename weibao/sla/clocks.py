@@ -1,0 +1,288 @@
+"""SLA clocks: started, paused, resumed, stopped and retargeted from ticket events; due times derived from the log.
+
+The clock's history (ClockEvent) is the truth. `consumed_seconds` and `running_since` are replayed
+from it with the clock's current calendar, so a new priority, policy or calendar moves the due time
+while every paused span stays excluded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from weibao.core import clock as core_clock
+from weibao.customers.models import Contract
+from weibao.sla.calendars import work_calendar
+from weibao.sla.models import Clock, ClockEvent, ClockState, EscalationStep, Metric, Policy, Target, TicketCursor
+from weibao.sla.workcal import WorkCalendar
+from weibao.tickets.models import Ticket, TicketEvent
+from weibao.tickets.states import DONE, Status
+
+DEFAULT_PAUSE = ["waiting_customer", "waiting_third_party"]
+PAUSABLE = (Metric.RESOLUTION, Metric.SOLUTION_PLAN)
+DONE_VALUES = {s.value for s in DONE}
+
+
+# --- which policy and which target ---------------------------------------------------------------
+def contract_for(ticket: Ticket) -> Contract | None:
+    qs = Contract.objects.filter(organisation_id=ticket.organisation_id)
+    if ticket.system_id:
+        qs = qs.filter(systems__id=ticket.system_id)
+    return qs.order_by("-end_date", "-id").first()
+
+
+def policy_for(ticket: Ticket) -> Policy | None:
+    """The contract's own policy, else the policy of its service level, else the default policy."""
+    contract = contract_for(ticket)
+    if contract is not None:
+        own = Policy.objects.filter(contract=contract).first()
+        if own is not None:
+            return own
+        by_level = Policy.objects.filter(contract__isnull=True, service_level=contract.service_level).first()
+        if by_level is not None:
+            return by_level
+    return Policy.objects.filter(is_default=True).first()
+
+
+def target_minutes(policy: Policy, metric: str, priority: str, request_type: str) -> int | None:
+    """A target for the request type wins over the one for any type."""
+    rows = {t.request_type: t.minutes for t in Target.objects.filter(policy=policy, metric=metric, priority=priority,
+                                                                     request_type__in=[request_type, ""])}
+    return rows.get(request_type, rows.get(""))
+
+
+# --- replay --------------------------------------------------------------------------------------
+@dataclass
+class Replay:
+    closed: list[tuple[datetime, datetime]]  # running spans that ended (pause or stop)
+    running_since: datetime | None
+    paused: list[tuple[datetime, datetime | None]]
+
+
+def replay(events: list[ClockEvent]) -> Replay:
+    closed: list[tuple[datetime, datetime]] = []
+    paused: list[tuple[datetime, datetime | None]] = []
+    since: datetime | None = None
+    pause_from: datetime | None = None
+    for e in events:
+        if e.kind in ("started", "resumed") and since is None:
+            since = e.at
+            if pause_from is not None:
+                paused.append((pause_from, e.at))
+                pause_from = None
+        elif e.kind in ("paused", "stopped") and since is not None:
+            closed.append((since, e.at))
+            since = None
+            if e.kind == "paused":
+                pause_from = e.at
+    if pause_from is not None:
+        paused.append((pause_from, None))
+    return Replay(closed, since, paused)
+
+
+def position_moment(wc: WorkCalendar, r: Replay, seconds: int) -> datetime | None:
+    """When the clock's working time reached `seconds` (past or future); None if paused before it."""
+    acc = 0
+    for a, b in r.closed:
+        w = wc.between_seconds(int(a.timestamp()), int(b.timestamp()))
+        if acc + w >= seconds:
+            return datetime.fromtimestamp(wc.due_ts(int(a.timestamp()), seconds - acc), UTC)
+        acc += w
+    if r.running_since is None:
+        return None
+    return datetime.fromtimestamp(wc.due_ts(int(r.running_since.timestamp()), seconds - acc), UTC)
+
+
+def consumed(wc: WorkCalendar, r: Replay, until: datetime | None = None) -> int:
+    total = sum(wc.between_seconds(int(a.timestamp()), int(b.timestamp())) for a, b in r.closed)
+    if r.running_since is not None and until is not None:
+        total += wc.between_seconds(int(r.running_since.timestamp()), int(until.timestamp()))
+    return total
+
+
+def step_seconds(c: Clock, step: EscalationStep) -> int:
+    return c.target_minutes * 60 * step.percent // 100 + step.extra_minutes * 60
+
+
+def refresh(c: Clock) -> None:
+    """Recompute the derived fields from the log and save them."""
+    wc = work_calendar(c.calendar)
+    r = replay(list(c.events.all()))
+    c.consumed_seconds = consumed(wc, r)
+    c.running_since = r.running_since
+    c.due_at = position_moment(wc, r, c.target_minutes * 60)
+    c.next_step_at = None
+    if c.state == ClockState.RUNNING:
+        fired = set(c.firings.values_list("step_id", flat=True))
+        moments = [position_moment(wc, r, step_seconds(c, s))
+                   for s in EscalationStep.objects.filter(policy_id=c.policy_id, metric=c.metric) if s.id not in fired]
+        c.next_step_at = min((m for m in moments if m is not None), default=None)
+    c.save()
+
+
+def _log(c: Clock, kind: str, at: datetime, **data: Any) -> None:
+    ClockEvent.objects.create(clock=c, kind=kind, at=at, data=data)
+
+
+# --- transitions of a clock -----------------------------------------------------------------------
+def clock_start(*, ticket: Ticket, metric: str, at: datetime, policy: Policy | None = None) -> Clock | None:
+    policy = policy or policy_for(ticket)
+    if policy is None:
+        return None
+    minutes = target_minutes(policy, metric, ticket.priority, ticket.type)
+    if minutes is None:
+        return None
+    c, created = Clock.objects.get_or_create(
+        ticket=ticket, metric=metric,
+        defaults={"policy": policy, "calendar": policy.calendar, "target_minutes": minutes, "started_at": at},
+    )
+    if created:
+        _log(c, "started", at, target_minutes=minutes, policy=policy.name, calendar=policy.calendar.name,
+             priority=ticket.priority, type=ticket.type)
+        refresh(c)
+    return c
+
+
+def clock_pause(c: Clock, at: datetime, reason: str) -> None:
+    if c.state != ClockState.RUNNING:
+        return
+    c.state = ClockState.PAUSED
+    _log(c, "paused", at, reason=reason)
+    refresh(c)
+    if c.breached_at is None and c.due_at is not None and c.due_at <= at:
+        from weibao.sla.escalation import breach_record
+
+        breach_record(c)
+
+
+def clock_resume(c: Clock, at: datetime, reason: str) -> None:
+    if c.state == ClockState.RUNNING:
+        return
+    c.state = ClockState.RUNNING
+    c.stopped_at, c.met = None, None
+    _log(c, "resumed", at, reason=reason)
+    refresh(c)
+
+
+def clock_stop(c: Clock, at: datetime, reason: str) -> None:
+    if c.state == ClockState.STOPPED:
+        return
+    c.state = ClockState.STOPPED
+    c.stopped_at = at
+    _log(c, "stopped", at, reason=reason)
+    refresh(c)
+    c.met = c.consumed_seconds <= c.target_minutes * 60
+    if not c.met and c.breached_at is None and c.due_at is not None:
+        c.breached_at = c.due_at
+    c.save(update_fields=["met", "breached_at"])
+
+
+def clock_retarget(c: Clock, at: datetime, reason: str, *, ticket: Ticket, policy: Policy | None = None) -> None:
+    """New priority / type / policy / calendar: same log, new target, due time recomputed (pauses kept)."""
+    policy = policy or c.policy
+    minutes = target_minutes(policy, c.metric, ticket.priority, ticket.type)
+    if minutes is None:
+        return
+    if (minutes, policy.id, policy.calendar_id) == (c.target_minutes, c.policy_id, c.calendar_id):
+        refresh(c)
+        return
+    before = {"target_minutes": c.target_minutes, "policy": c.policy.name, "calendar": c.calendar.name}
+    c.target_minutes, c.policy, c.calendar = minutes, policy, policy.calendar
+    _log(c, "target_changed", at, reason=reason, before=before,
+         after={"target_minutes": minutes, "policy": policy.name, "calendar": policy.calendar.name})
+    refresh(c)
+    if c.breached_at is not None and c.due_at is not None and c.due_at > max(at, core_clock.now()):
+        c.breached_at = None  # a longer target un-breaches a clock that had run out
+        c.save(update_fields=["breached_at"])
+
+
+# --- applying ticket events -----------------------------------------------------------------------
+def _is_staff(user: Any) -> bool:
+    from weibao.accounts.access import is_staff
+
+    return user is not None and is_staff(user)
+
+
+def apply_event(ticket: Ticket, event: TicketEvent, clocks: dict[str, Clock]) -> None:
+    at = event.created_at
+    if not clocks:  # first event seen (normally `created`): start every metric with a target
+        for metric in Metric.values:
+            c = clock_start(ticket=ticket, metric=metric, at=ticket.created_at)
+            if c is not None:
+                clocks[metric] = c
+    if not clocks:
+        return
+    pause = set(next(iter(clocks.values())).policy.pause_statuses or [])
+    fr = clocks.get(Metric.FIRST_RESPONSE)
+    data = event.data or {}
+    if event.kind == "replied" and data.get("by_staff") and not data.get("internal") and fr is not None:
+        clock_stop(fr, at, "replied")
+    elif event.kind == "transitioned":
+        frm, to = str(data.get("from", "")), str(data.get("to", ""))
+        if fr is not None and _is_staff(event.actor):
+            clock_stop(fr, at, f"transition:{data.get('transition', '')}")
+        for metric in PAUSABLE:
+            c = clocks.get(metric)
+            if c is None:
+                continue
+            if to in DONE_VALUES:
+                clock_stop(c, at, to)
+            elif to in pause:
+                clock_pause(c, at, to)
+            elif frm in pause or frm in DONE_VALUES:
+                clock_resume(c, at, to)
+        if to in (Status.DECLINED.value, Status.MERGED.value) and fr is not None:
+            clock_stop(fr, at, to)
+    elif event.kind == "updated" and ({"priority", "type"} & set(event.after or {})):
+        for c in clocks.values():
+            clock_retarget(c, at, "updated:" + ",".join(sorted({"priority", "type"} & set(event.after))), ticket=ticket)
+    elif event.kind == "solution_plan_presented":
+        plan = clocks.get(Metric.SOLUTION_PLAN)
+        if plan is not None:
+            clock_stop(plan, at, "solution_plan_presented")
+
+
+@transaction.atomic
+def clocks_apply_ticket_events(ticket_id: int, up_to_event_id: int) -> int:
+    """Apply, once and in order, every not yet applied event of the ticket up to the given id."""
+    try:
+        with transaction.atomic():
+            TicketCursor.objects.get_or_create(ticket_id=ticket_id)
+    except IntegrityError:
+        pass  # created by a concurrent worker; the lock below waits for it
+    cursor = TicketCursor.objects.select_for_update().filter(ticket_id=ticket_id).first()
+    if cursor is None or cursor.last_event_id >= up_to_event_id:
+        return 0
+    ticket = Ticket.objects.get(id=ticket_id)
+    events = list(TicketEvent.objects.select_related("actor").filter(
+        ticket_id=ticket_id, id__gt=cursor.last_event_id, id__lte=up_to_event_id).order_by("id"))
+    clocks = {c.metric: c for c in Clock.objects.select_related("policy", "calendar").filter(ticket_id=ticket_id)}
+    for event in events:
+        apply_event(ticket, event, clocks)
+    cursor.last_event_id = up_to_event_id
+    cursor.save(update_fields=["last_event_id"])
+    return len(events)
+
+
+def clocks_recompute(*, ticket: Ticket, policy: Policy | None = None) -> None:
+    """After an administrator changed the ticket's policy (or its targets/calendar): retarget every clock."""
+    with transaction.atomic():
+        now = core_clock.now()
+        for c in Clock.objects.select_for_update().select_related("policy", "calendar").filter(ticket=ticket):
+            clock_retarget(c, now, "policy_changed", ticket=ticket, policy=policy or policy_for(ticket) or c.policy)
+
+
+def clocks_recompute_calendar(calendar_id: int, limit: int = 10_000) -> int:
+    """A calendar or its holidays changed: refresh the stored due times of its open clocks."""
+    n = 0
+    ids = list(Clock.objects.filter(calendar_id=calendar_id).exclude(state=ClockState.STOPPED)
+               .values_list("id", flat=True)[:limit])
+    for clock_id in ids:
+        with transaction.atomic():
+            c = Clock.objects.select_for_update().select_related("calendar").get(id=clock_id)
+            refresh(c)
+            n += 1
+    return n

@@ -236,3 +236,13 @@ def test_staff_calendar_edit_shows_the_error_and_saves_nothing(world: Any, web: 
     r = client.post("/staff/sla/calendars/cal-standard/", data)
     assert r.status_code == 302
     assert Calendar.objects.get(public_id="cal-standard").intervals.count() == 1
+
+
+def test_ticket_auto_close_counts_working_days_on_the_holiday_calendar() -> None:
+    from weibao.tickets.states import working_days_between
+
+    friday = datetime(2026, 5, 8, 10, 0, tzinfo=SH)
+    # Sat 9 May 2026 is a make-up workday: Sat, Mon, Tue = 3 working days by Tuesday
+    assert working_days_between(friday, datetime(2026, 5, 12, 10, 0, tzinfo=SH)) == 3
+    # National Day week 2026: 1–7 Oct are holidays, Sat 10 Oct is worked
+    assert working_days_between(datetime(2026, 9, 30, 10, 0, tzinfo=SH), datetime(2026, 10, 10, 10, 0, tzinfo=SH)) == 3

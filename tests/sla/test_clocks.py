@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -153,3 +154,36 @@ def test_sweep_fires_every_step_exactly_once_and_missed_steps_after_a_restart(wo
     assert kinds.count("escalated") == 4 and kinds.count("sla_breached") == 1
     # the last rung raised the priority through the tickets service
     assert Ticket.objects.get(pk=t.pk).priority == "p2"
+
+
+def test_explanation_lists_counted_intervals_holidays_makeup_days_and_pauses(world: World, api: Any) -> None:
+    make_policy()
+    sep30 = datetime(2026, 9, 30, 16, 0, tzinfo=SH)  # Wednesday before the National Day holidays
+    t = working(world, sep30)
+    assert t.priority == "p3"
+    res = clock(t, Metric.RESOLUTION)
+    assert res.due_at == datetime(2026, 10, 9, 16, 0, tzinfo=SH)  # 90 + 450 (Thu 8 Oct) + 360 (Fri 9 Oct)
+    with time_machine.travel(datetime(2026, 10, 9, 9, 0, tzinfo=SH), tick=False):
+        ticket_transition(actor=world.users["engineer"], ticket=Ticket.objects.get(pk=t.pk), transition="request_info",
+                          note="请确认")
+        deliver()
+    with time_machine.travel(datetime(2026, 10, 9, 10, 0, tzinfo=SH), tick=False):
+        ticket_transition(actor=world.users["engineer"], ticket=Ticket.objects.get(pk=t.pk), transition="resume")
+        deliver()
+        body = api(world.users["manager"]).get(f"/api/v1/tickets/{t.public_id}/sla").json()
+        customer = api(world.users["customer_a"]).get(f"/api/v1/tickets/{t.public_id}/sla").json()
+    target = next(x for x in body["targets"] if x["metric"] == "resolution")
+    assert target["due_at"] == "2026-10-09T17:00:00+08:00"  # one paused working hour later
+    assert [p["working_minutes_excluded"] for p in target["paused"]] == [60]
+    assert sum(s["minutes"] for s in target["counted"]) == 900
+    assert target["counted"][0] == {"start": "2026-09-30T16:00:00+08:00", "end": "2026-09-30T17:30:00+08:00", "minutes": 90}
+    assert [h["date"] for h in target["holidays"]] == [f"2026-10-0{d}" for d in range(1, 8)]
+    assert target["consumed_minutes"] == 90 + 450 + 30  # up to "now" (Fri 10:00), minus the paused hour
+    assert target["escalation"] and target["escalation"][0]["percent"] == 50
+    assert all(not x["escalation"] for x in customer["targets"])
+
+
+def test_makeup_saturday_counts_toward_the_due_time(world: World) -> None:
+    make_policy()
+    t = working(world, datetime(2026, 10, 9, 16, 0, tzinfo=SH))  # Friday; Saturday 10 Oct is a make-up workday
+    assert clock(t, Metric.RESOLUTION).due_at == datetime(2026, 10, 12, 16, 0, tzinfo=SH)

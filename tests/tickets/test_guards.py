@@ -60,7 +60,8 @@ def test_auto_close_waits_n_working_days_and_is_recorded_as_automatic(world: Wor
     world.org_a.auto_close_working_days = 3
     world.org_a.save()
     ticket = place(make_ticket(world), Status.RESOLVED, world)
-    friday = datetime(2026, 5, 8, 10, 0, tzinfo=clock.now().tzinfo)
+    # a plain week: the SLA calendar makes Saturday 9 May 2026 a make-up workday (调休), so not early May
+    friday = datetime(2026, 6, 5, 10, 0, tzinfo=clock.now().tzinfo)
     Ticket.objects.filter(pk=ticket.pk).update(resolved_at=friday)
     with time_machine.travel(friday + timedelta(days=4), tick=False):  # Tuesday: 2 working days
         with pytest.raises(TransitionNotAllowed):
@@ -79,12 +80,13 @@ def test_working_days_come_from_the_registered_calendar(world: World) -> None:
         calls.append(organisation)
         return 0
 
+    previous = states._working_days_provider
     states.set_working_days_provider(holidays_everywhere)
     try:
         with pytest.raises(TransitionNotAllowed):
             ticket_transition(actor=None, ticket=ticket, transition="auto_close")
     finally:
-        states.set_working_days_provider(None)
+        states.set_working_days_provider(previous)
     assert calls and all(org == world.org_a for org in calls)
     assert ticket_transition(actor=None, ticket=ticket, transition="auto_close").status == Status.CLOSED
 

@@ -7,8 +7,8 @@ from huey.contrib.djhuey import db_periodic_task
 
 from weibao.core.heartbeat import heartbeat_record
 from weibao.core.outbox import outbox_sweep
-from weibao.sla.escalation import sla_sweep
 from weibao.notify.delivery import delivery_sweep
+from weibao.sla.escalation import sla_sweep
 
 
 @db_periodic_task(crontab(minute="*"))

@@ -8,6 +8,7 @@ reassignment / priority change), so a crash fires the step again on the next swe
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from weibao.sla.models import Clock, ClockEvent, ClockState, EscalationAction, E
 from weibao.tickets.models import Ticket
 from weibao.tickets.services import ticket_assign, ticket_record_event, ticket_update
 
+log = logging.getLogger(__name__)
 WORKER = f"{socket.gethostname()}:{os.getpid()}"
 RAISE = {"p4": "p3", "p3": "p2", "p2": "p1"}
 
@@ -33,6 +35,7 @@ RAISE = {"p4": "p3", "p3": "p2", "p2": "p1"}
 class SweepResult:
     breached: int = 0
     fired: int = 0
+    failed: int = 0
 
 
 def breach_record(c: Clock) -> bool:
@@ -129,5 +132,9 @@ def sla_sweep(now: datetime | None = None, limit: int = 1000) -> SweepResult:
     step_ids = list(Clock.objects.filter(state=ClockState.RUNNING, next_step_at__lte=now)
                     .order_by("next_step_at").values_list("id", flat=True)[:limit])
     for clock_id in step_ids:
-        result.fired += fire_due_steps(clock_id, now)
+        try:
+            result.fired += fire_due_steps(clock_id, now)
+        except Exception:  # one clock's failure (rolled back whole) must not stop the others; next sweep retries
+            log.exception("escalation of clock %s failed", clock_id)
+            result.failed += 1
     return result

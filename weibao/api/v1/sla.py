@@ -122,3 +122,17 @@ class HolidayImportView(APIView):
         result = holidays_import_file(actor=actor_of(request), filename=upload.name or "upload",
                                       data=upload.read(), region=str(request.POST.get("region") or "CN"))
         return Response({"created": result.created, "updated": result.updated, "years": result.years})
+
+
+class TicketSlaView(APIView):
+    @extend_schema(
+        summary="SLA targets of a request, with how each due time was reached",
+        responses={200: OpenApiTypes.OBJECT, 404: ErrorSerializer},
+    )
+    def get(self, request: Request, public_id: str) -> Response:
+        from weibao.sla.selectors import sla_explain
+        from weibao.tickets.selectors import ticket_get_for
+
+        ticket = ticket_get_for(request.user, public_id)
+        return Response({"ticket": ticket.public_id, "number": ticket.number,
+                         "targets": sla_explain(ticket, internal=access.is_staff(request.user))})

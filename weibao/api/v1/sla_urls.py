@@ -7,4 +7,5 @@ urlpatterns = [
     path("calendars/<str:public_id>/due", sla.CalendarDueView.as_view(), name="calendar-due"),
     path("holidays", sla.HolidayListView.as_view(), name="holiday-list"),
     path("holidays/import", sla.HolidayImportView.as_view(), name="holiday-import"),
+    path("tickets/<str:public_id>/sla", sla.TicketSlaView.as_view(), name="ticket-sla"),
 ]

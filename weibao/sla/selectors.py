@@ -79,9 +79,9 @@ def clock_explain(c: Clock, *, internal: bool = True, now: datetime | None = Non
     makeup = [{"date": d.isoformat(), "name": n} for d, n in sorted(wc.makeup_days.items()) if first_day <= d <= last_day]
     paused = []
     for a, b in r.paused:
-        end = b or now
+        until = b or now
         paused.append({"start": _iso(a, tz), "end": _iso(b, tz), "working_minutes_excluded":
-                       wc.between_seconds(int(a.timestamp()), int(end.timestamp())) / 60})
+                       wc.between_seconds(int(a.timestamp()), int(until.timestamp())) / 60})
     changes = [{"at": _iso(e.at, tz), **e.data} for e in events if e.kind == "target_changed"]
     ladder: list[dict[str, Any]] = []
     if internal:

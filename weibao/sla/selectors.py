@@ -78,10 +78,10 @@ def clock_explain(c: Clock, *, internal: bool = True, now: datetime | None = Non
     holidays = [{"date": d.isoformat(), "name": n} for d, n in sorted(wc.holidays.items()) if first_day <= d <= last_day]
     makeup = [{"date": d.isoformat(), "name": n} for d, n in sorted(wc.makeup_days.items()) if first_day <= d <= last_day]
     paused = []
-    for a, b in r.paused:
-        until = b or now
-        paused.append({"start": _iso(a, tz), "end": _iso(b, tz), "working_minutes_excluded":
-                       wc.between_seconds(int(a.timestamp()), int(until.timestamp())) / 60})
+    for p_from, p_to in r.paused:
+        until = p_to or now
+        paused.append({"start": _iso(p_from, tz), "end": _iso(p_to, tz), "working_minutes_excluded":
+                       wc.between_seconds(int(p_from.timestamp()), int(until.timestamp())) / 60})
     changes = [{"at": _iso(e.at, tz), **e.data} for e in events if e.kind == "target_changed"]
     ladder: list[dict[str, Any]] = []
     if internal:

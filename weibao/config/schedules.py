@@ -36,3 +36,25 @@ def faq_digest_task() -> None:
 @db_periodic_task(crontab(minute="*"))
 def sla_sweep_task() -> None:
     sla_sweep()
+@db_periodic_task(crontab(minute="*"))
+def monitoring_probes_task() -> None:
+    from huey.contrib.djhuey import lock_task
+    from huey.exceptions import TaskLockedException
+
+    from weibao.monitoring.probing import probes_run_due
+
+    # one probe runner at a time: a long round must not overlap the next minute's
+    try:
+        with lock_task("monitoring-probes"):
+            probes_run_due()
+    except TaskLockedException:
+        return
+
+
+@db_periodic_task(crontab(minute="*"))
+def monitoring_escalations_task() -> None:
+    from weibao.monitoring.inspections import inspections_run_due
+    from weibao.monitoring.paging import escalations_run
+
+    escalations_run()
+    inspections_run_due()

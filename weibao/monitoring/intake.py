@@ -17,7 +17,7 @@ from django.db.models import Q
 from weibao.core import clock
 from weibao.core.outbox import outbox_put
 from weibao.customers.models import System
-from weibao.monitoring.models import Alarm, AlarmEvent, AlarmSource, Delivery, DeliveryOutcome, MaintenanceWindow
+from weibao.monitoring.models import Alarm, AlarmEvent, AlarmSource, Delivery, DeliveryOutcome, MaintenanceWindow, Probe
 from weibao.monitoring.parsers import PARSERS, ParsedAlert, PayloadError
 from weibao.monitoring.policy import flap_window
 from weibao.monitoring.services import BATCH_TOPIC, apply_transition
@@ -94,8 +94,9 @@ def _ingest(source: AlarmSource, alerts: list[ParsedAlert], body: bytes, remote:
     return IntakeResult(200, "ok", "accepted", alerts=len(alerts), changed=changed, delivery_id=delivery.id, alarm_ids=touched)
 
 
-def _dedup_key(source: AlarmSource, fingerprint: str) -> str:
-    return f"s{source.id}:{fingerprint}"
+def _dedup_key(source: AlarmSource | None, fingerprint: str) -> str:
+    # built-in probes have no source: their fingerprint is the probe's id
+    return f"s{source.id}:{fingerprint}" if source is not None else f"probe:{fingerprint}"
 
 
 def _windows(systems: set[int], now: datetime) -> set[int]:
@@ -106,9 +107,13 @@ def _windows(systems: set[int], now: datetime) -> set[int]:
     )
 
 
-def alarm_ingest(*, source: AlarmSource, alerts: list[ParsedAlert], now: datetime) -> tuple[list[AlarmEvent], list[int]]:
-    """Apply parsed alerts (inside the caller's transaction). Returns the saved events and the touched alarm ids."""
+def alarm_ingest(*, source: AlarmSource | None, alerts: list[ParsedAlert], now: datetime,
+                 probes: dict[str, Probe] | None = None) -> tuple[list[AlarmEvent], list[int]]:
+    """Apply parsed alerts (inside the caller's transaction). Returns the saved events and the touched alarm ids.
+
+    `probes` (fingerprint → probe) is given by the probe runner: the probe names the system."""
     resolver = SystemResolver(source)
+    probes = probes or {}
     keys = {_dedup_key(source, a.fingerprint) for a in alerts}
     open_alarms = {a.dedup_key: a for a in Alarm.objects.select_for_update().filter(dedup_key__in=keys, status__in=list(OPEN_STATUSES))}
     missing = {_dedup_key(source, a.fingerprint) for a in alerts if a.firing} - set(open_alarms)
@@ -120,7 +125,8 @@ def alarm_ingest(*, source: AlarmSource, alerts: list[ParsedAlert], now: datetim
             recent.setdefault(old.dedup_key, old)
     systems: dict[str, System | None] = {}
     for a in alerts:
-        systems[a.fingerprint] = resolver.resolve(a.labels)
+        probe = probes.get(a.fingerprint)
+        systems[a.fingerprint] = probe.system if probe is not None else resolver.resolve(a.labels)
     in_maintenance = _windows({s.id for s in systems.values() if s is not None}, now)
 
     new_alarms: list[Alarm] = []
@@ -147,7 +153,7 @@ def alarm_ingest(*, source: AlarmSource, alerts: list[ParsedAlert], now: datetim
             system = systems[a.fingerprint]
             silenced = system is not None and system.id in in_maintenance
             alarm = Alarm(
-                source=source, dedup_key=key, fingerprint=a.fingerprint, severity=a.severity, name=a.name,
+                source=source, probe=probes.get(a.fingerprint), dedup_key=key, fingerprint=a.fingerprint, severity=a.severity, name=a.name,
                 summary=a.summary, description=a.description, labels=a.labels, annotations=a.annotations | a.extra_text(),
                 group_key=a.group_key, generator_url=a.generator_url, system=system,
                 organisation_id=system.organisation_id if system is not None else None,

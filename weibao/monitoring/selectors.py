@@ -12,7 +12,7 @@ from weibao.monitoring.models import Alarm, AlarmEvent, AlarmSource, Delivery, M
 
 def alarm_list_for(actor: Actor | None, *, status: str | None = None, system: str | None = None,
                    severity: str | None = None) -> QuerySet[Alarm]:
-    qs = access.scope(actor, Alarm.objects.select_related("system", "source"))
+    qs = access.scope(actor, Alarm.objects.select_related("system", "source", "incident"))
     if status:
         qs = qs.filter(status=status)
     if system:
@@ -23,7 +23,7 @@ def alarm_list_for(actor: Actor | None, *, status: str | None = None, system: st
 
 
 def alarm_get_for(actor: Actor | None, public_id: str) -> Alarm:
-    return access.get_for(actor, Alarm.objects.select_related("system", "source", "acknowledged_by"), public_id=public_id)
+    return access.get_for(actor, Alarm.objects.select_related("system", "source", "acknowledged_by", "incident"), public_id=public_id)
 
 
 def alarm_events_for(actor: Actor | None, alarm: Alarm) -> QuerySet[AlarmEvent]:

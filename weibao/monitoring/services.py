@@ -104,6 +104,20 @@ def ack_token(alarm: Alarm, user: User) -> str:
     return signing.dumps({"a": alarm.public_id, "u": user.id}, salt=ACK_LINK_SALT, compress=True)
 
 
+def alarm_from_ack_token(*, token: str) -> Alarm:
+    """The alarm a link names (for the confirmation page); raises like the acknowledgement itself."""
+    try:
+        data = signing.loads(token, salt=ACK_LINK_SALT, max_age=ACK_LINK_MAX_AGE)
+    except signing.SignatureExpired:
+        raise ValidationFailed("This acknowledgement link has expired", code="link_expired") from None
+    except signing.BadSignature:
+        raise NotFound("Unknown acknowledgement link") from None
+    alarm = Alarm.objects.select_related("system").filter(public_id=data.get("a")).first()
+    if alarm is None:
+        raise NotFound("Unknown acknowledgement link")
+    return alarm
+
+
 def alarm_acknowledge_by_link(*, token: str) -> Alarm:
     try:
         data = signing.loads(token, salt=ACK_LINK_SALT, max_age=ACK_LINK_MAX_AGE)

@@ -98,18 +98,14 @@ class AlarmSerializer(serializers.ModelSerializer):
     system = serializers.CharField(source="system.public_id", read_only=True, default=None)
     system_name = serializers.CharField(source="system.name", read_only=True, default=None)
     source_name = serializers.CharField(source="source.name", read_only=True, default=None)
-    incident = serializers.CharField(source="incident_number", read_only=True, allow_null=True)
+    incident = serializers.CharField(source="incident.number", read_only=True, default=None)
+    incident_id = serializers.CharField(source="incident.public_id", read_only=True, default=None)
 
     class Meta:
         model = Alarm
         fields = ["id", "status", "severity", "fingerprint", "name", "summary", "description", "labels", "annotations",
-                  "system", "system_name", "source_name", "incident", "starts_at", "ends_at", "last_seen_at", "resolved_at",
+                  "system", "system_name", "source_name", "incident", "incident_id", "starts_at", "ends_at", "last_seen_at", "resolved_at",
                   "acknowledged_at", "fire_count", "flapping", "generator_url"]
-
-    def to_representation(self, instance: Alarm) -> dict[str, Any]:
-        data = super().to_representation(instance)
-        data["incident"] = instance.incident_number or None
-        return data
 
 
 class AlarmEventSerializer(serializers.ModelSerializer):

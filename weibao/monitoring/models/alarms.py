@@ -120,8 +120,8 @@ class Alarm(PublicIdModel):
     generator_url = models.CharField(max_length=1000, blank=True)
     system = models.ForeignKey(System, verbose_name=_("系统"), null=True, blank=True, on_delete=models.SET_NULL, related_name="alarms")
     organisation = models.ForeignKey(Organisation, null=True, blank=True, on_delete=models.SET_NULL, related_name="alarms")
-    incident_id = models.BigIntegerField(_("事件工单"), null=True, blank=True, db_index=True)
-    incident_number = models.CharField(max_length=40, blank=True)
+    incident = models.ForeignKey("tickets.Ticket", verbose_name=_("事件工单"), null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="alarms")
     starts_at = models.DateTimeField(_("开始时间"))
     ends_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
     last_seen_at = models.DateTimeField()

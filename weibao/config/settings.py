@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "weibao.customers",
     "weibao.notify",
     "weibao.tickets",
+    "weibao.records",
     "weibao.sla",
     "weibao.mail",
     "weibao.search",
@@ -269,5 +270,5 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.choice("WEIBAO_LOG_LEVEL", "INFO", ["DEBUG", "INFO", "WARNING", "ERROR"])},
-    "loggers": {"huey": {"level": "WARNING"}},
+    "loggers": {"huey": {"level": "WARNING"}, "weasyprint": {"level": "WARNING"}, "fontTools": {"level": "WARNING"}},
 }

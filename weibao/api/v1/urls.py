@@ -32,3 +32,4 @@ from weibao.api.v1 import knowledge_urls; urlpatterns += knowledge_urls.urlpatte
 from weibao.api.v1 import sla_urls; urlpatterns += sla_urls.urlpatterns  # noqa: E402, E702, I001
 from weibao.api.v1 import tickets_urls; urlpatterns += tickets_urls.urlpatterns  # noqa: E402, E702, I001
 from weibao.api.v1 import monitoring_urls; urlpatterns += monitoring_urls.urlpatterns  # noqa: E402, I001, E702
+from weibao.api.v1 import records_urls; urlpatterns += records_urls.urlpatterns  # noqa: E402, E702, I001

@@ -1,0 +1,58 @@
+"""Reads of the records on a user's path: access-checked through the tickets selector."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from django.conf import settings
+
+from weibao.accounts import access
+from weibao.core.errors import DomainError, NotFound
+from weibao.records.kinds import RecordKind, filename_of
+from weibao.records.models import Archive, ArchivedDocument
+from weibao.records.rendering import record_pdf_render
+from weibao.tickets.selectors import ticket_get_for
+
+
+class ArchiveDamaged(DomainError):
+    """A stored PDF no longer matches the SHA-256 written when it was archived."""
+
+    code = "archive_damaged"
+    status = 500
+
+
+@dataclass(frozen=True)
+class RecordFile:
+    filename: str
+    content: bytes
+    archived: bool
+    sha256: str
+
+
+def archived_document_read(document: ArchivedDocument) -> bytes:
+    path = settings.DATA_DIR / document.archive.directory / document.filename
+    try:
+        content = path.read_bytes()
+    except OSError as exc:
+        raise ArchiveDamaged(f"Archived file {document.filename} cannot be read: {exc}") from exc
+    if hashlib.sha256(content).hexdigest() != document.sha256:
+        raise ArchiveDamaged(f"Archived file {document.filename} does not match its SHA-256.")
+    return content
+
+
+def record_file_for(actor: access.Actor | None, ticket_public_id: str, kind: str, *, language: str) -> RecordFile:
+    """The record as PDF: the frozen bytes once archived (whatever the language asked), else rendered now."""
+    ticket = ticket_get_for(actor, ticket_public_id)
+    if kind not in RecordKind.values:
+        raise NotFound(f"unknown record kind {kind!r}", details={"kinds": RecordKind.values})
+    document = ArchivedDocument.objects.select_related("archive").filter(archive__ticket=ticket, kind=kind).first()
+    if document is not None:
+        return RecordFile(document.filename, archived_document_read(document), True, document.sha256)
+    content = record_pdf_render(ticket, kind, language=language)
+    return RecordFile(filename_of(kind, ticket.number), content, False, hashlib.sha256(content).hexdigest())
+
+
+def archive_for(actor: access.Actor | None, ticket_public_id: str) -> Archive | None:
+    ticket = ticket_get_for(actor, ticket_public_id)
+    return Archive.objects.filter(ticket=ticket).select_related("archived_by").prefetch_related("documents").first()

@@ -1,0 +1,177 @@
+"""Writes for the records: assessment, work order, acceptance sign-off, and the archive that freezes them."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+
+from weibao.accounts import access
+from weibao.accounts.models import User
+from weibao.core import clock
+from weibao.core.errors import Conflict, PermissionDenied, ValidationFailed
+from weibao.records.kinds import ORDER, RecordKind, filename_of
+from weibao.records.models import Acceptance, Archive, ArchivedDocument, Assessment, Decision, WorkOrder
+from weibao.records.rendering import record_pdf_render
+from weibao.tickets.models import Ticket
+from weibao.tickets.services import ticket_record_event
+
+ARCHIVABLE_STATUSES = frozenset({"closed", "declined"})
+ACCEPTABLE_STATUSES = frozenset({"resolved", "closed"})
+
+
+def _locked(ticket: Ticket) -> Ticket:
+    """Lock the request row, so two writers (or a writer and the archiver) go one after the other."""
+    return Ticket.objects.select_for_update().get(pk=ticket.pk)
+
+
+def _ensure_not_archived(ticket: Ticket) -> None:
+    if Archive.objects.filter(ticket_id=ticket.pk).exists():
+        raise Conflict("The request is archived; its records can no longer change.", code="archived")
+
+
+def assessment_record(*, actor: User, ticket: Ticket, decision: str, maintenance_mode: str = "", plan: str = "",
+                      reviewer: User | None = None, reviewer_opinion: str = "") -> Assessment:
+    access.require(access.is_staff(actor), "Only staff record assessments")
+    errors: dict[str, list[str]] = {}
+    if decision not in Decision.values:
+        errors["decision"] = [f"Expected one of {', '.join(Decision.values)}."]
+    if decision == Decision.PLAN and not plan.strip():
+        errors["plan"] = ["A maintenance plan needs its content."]
+    if reviewer is not None and not access.is_staff(reviewer):
+        errors["reviewer"] = ["The reviewer must be a staff member."]
+    if reviewer_opinion.strip() and reviewer is None:
+        errors["reviewer"] = ["An opinion needs its reviewer."]
+    if errors:
+        raise ValidationFailed("Invalid assessment", details=errors)
+    with transaction.atomic():
+        ticket = _locked(ticket)
+        _ensure_not_archived(ticket)
+        row, created = Assessment.objects.update_or_create(ticket=ticket, defaults={
+            "decision": decision, "maintenance_mode": maintenance_mode.strip(), "plan": plan.strip(),
+            "reviewer": reviewer, "reviewer_opinion": reviewer_opinion.strip(),
+            "recorded_by": actor,
+        })
+        ticket_record_event(actor=actor, ticket=ticket, kind="assessment_recorded",
+                            data={"decision": decision, "reviewer": reviewer.pk if reviewer else None, "first": created})
+    return row
+
+
+def work_order_record(*, actor: User, ticket: Ticket, tasks: list[str], engineers: list[User],
+                      planned_start: datetime | None = None, planned_end: datetime | None = None, notes: str = "") -> WorkOrder:
+    access.require(access.is_staff(actor), "Only staff write work orders")
+    clean_tasks = [t.strip() for t in tasks if t and t.strip()]
+    errors: dict[str, list[str]] = {}
+    if not clean_tasks:
+        errors["tasks"] = ["At least one task."]
+    if not engineers:
+        errors["engineers"] = ["At least one engineer."]
+    elif any(not access.is_staff(e) for e in engineers):
+        errors["engineers"] = ["Engineers must be staff members."]
+    if planned_start and planned_end and planned_end < planned_start:
+        errors["planned_end"] = ["The end is before the start."]
+    if errors:
+        raise ValidationFailed("Invalid work order", details=errors)
+    with transaction.atomic():
+        ticket = _locked(ticket)
+        _ensure_not_archived(ticket)
+        row, _ = WorkOrder.objects.update_or_create(ticket=ticket, defaults={
+            "tasks": clean_tasks, "planned_start": planned_start, "planned_end": planned_end, "notes": notes.strip(),
+            "recorded_by": actor,
+        })
+        row.engineers.set(engineers)
+        ticket_record_event(actor=actor, ticket=ticket, kind="work_order_recorded",
+                            data={"tasks": len(clean_tasks), "engineers": [e.pk for e in engineers]})
+    return row
+
+
+def _did_the_work(actor: User, ticket: Ticket) -> bool:
+    if ticket.assignee_id == actor.pk:
+        return True
+    return WorkOrder.objects.filter(ticket=ticket, engineers=actor).exists()
+
+
+def _leads_the_team(actor: User, ticket: Ticket) -> bool:
+    return bool(ticket.team_id and ticket.team is not None and ticket.team.lead_id == actor.pk)
+
+
+def acceptance_sign(*, actor: User, ticket: Ticket, passed: bool = True, verification: str = "") -> Acceptance:
+    """The engineer who did the work signs first (with the verification); then the team lead countersigns."""
+    access.require(access.is_staff(actor), "Only staff sign the acceptance")
+    with transaction.atomic():
+        ticket = _locked(ticket)
+        _ensure_not_archived(ticket)
+        if ticket.status not in ACCEPTABLE_STATUSES:
+            raise Conflict("Acceptance is signed once the request is resolved.", code="not_resolved",
+                           details={"status": ticket.status})
+        row, _ = Acceptance.objects.select_for_update().get_or_create(ticket=ticket)
+        now = clock.now()
+        if row.engineer_signed_at is None:
+            if not _did_the_work(actor, ticket):
+                raise PermissionDenied("The engineer who did the maintenance signs first.")
+            if not verification.strip():
+                raise ValidationFailed("Invalid acceptance", details={"verification": ["Say how the fix was verified."]})
+            row.engineer, row.engineer_signed_at = actor, now
+            row.passed, row.verification = passed, verification.strip()
+            role = "engineer"
+        elif row.lead_signed_at is None:
+            # A second pair of eyes: the lead (or a manager, when the lead did the work) countersigns.
+            if actor.pk == row.engineer_id or not (_leads_the_team(actor, ticket) or access.is_manager_or_admin(actor)):
+                raise PermissionDenied("The team lead (or a service manager) countersigns, not the engineer who did the work.")
+            row.lead, row.lead_signed_at = actor, now
+            role = "lead"
+        else:
+            raise Conflict("The acceptance is already signed by the engineer and the team lead.", code="already_signed")
+        row.save()
+        ticket_record_event(actor=actor, ticket=ticket, kind="acceptance_signed", data={"role": role, "passed": row.passed})
+    return row
+
+
+def _write_frozen(path: Path, content: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    with open(tmp, "wb") as fh:
+        fh.write(content)
+        fh.flush()
+        os.fsync(fh.fileno())
+    if path.exists():  # left by an archive attempt that rolled back; no archive row points at it
+        path.chmod(0o644)
+    os.replace(tmp, path)
+    path.chmod(0o444)
+
+
+def ticket_archive(*, actor: User, ticket: Ticket) -> Archive:
+    """File every record of a finished request: stored PDFs + SHA-256, unchangeable afterwards."""
+    access.require(access.is_manager_or_admin(actor), "Only the document administrator archives requests")
+    with transaction.atomic():
+        ticket = _locked(ticket)
+        _ensure_not_archived(ticket)
+        if ticket.status not in ARCHIVABLE_STATUSES:
+            raise Conflict("Only a closed or declined request can be archived.", code="not_closed",
+                           details={"status": ticket.status})
+        now = clock.now()
+        language = settings.LANGUAGE_CODE
+        directory = Path("records") / str(now.year) / ticket.public_id
+        rendered: list[tuple[str, bytes]] = [(k.value, record_pdf_render(ticket, k.value, language=language))
+                                             for k in ORDER if k != RecordKind.ARCHIVE]
+        archive = Archive.objects.create(ticket=ticket, archived_by=actor, archived_at=now, language=language,
+                                         directory=str(directory))
+        for kind, content in rendered:
+            _store(archive, directory, ticket, kind, content)
+        # The archive record lists the others' hashes, so it is rendered after they are stored.
+        _store(archive, directory, ticket, RecordKind.ARCHIVE, record_pdf_render(ticket, RecordKind.ARCHIVE, language=language))
+        hashes: dict[str, Any] = dict(archive.documents.values_list("kind", "sha256"))
+        ticket_record_event(actor=actor, ticket=ticket, kind="archived", data={"sha256": hashes})
+    return archive
+
+
+def _store(archive: Archive, directory: Path, ticket: Ticket, kind: str, content: bytes) -> ArchivedDocument:
+    filename = filename_of(kind, ticket.number)
+    _write_frozen(settings.DATA_DIR / directory / filename, content)
+    return ArchivedDocument.objects.create(archive=archive, kind=kind, filename=filename,
+                                           sha256=hashlib.sha256(content).hexdigest(), size=len(content))

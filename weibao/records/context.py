@@ -7,11 +7,35 @@ from datetime import datetime
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from weibao.core import clock
 from weibao.records.kinds import ORDER, RecordKind, number_of
 from weibao.records.models import Acceptance, Archive, Assessment, WorkOrder
 from weibao.tickets.models import FollowUp, Survey, Ticket, TicketEvent, Visit
+
+# The records print these in the reader's language whatever the tickets app's catalogue holds, so the
+# printed forms stay complete in English too.
+CHANNELS = {"phone": _("电话"), "email": _("邮件"), "portal": _("客户门户"), "chat": _("即时通讯"), "api": _("接口"),
+            "monitoring": _("监控告警"), "onsite": _("现场")}
+TYPES = {"consultation": _("咨询"), "fault": _("故障"), "service_request": _("服务请求"), "customisation": _("定制开发"),
+         "upgrade": _("升级"), "training": _("培训"), "complaint": _("投诉")}
+CATEGORIES = {"corrective": _("纠错性维护"), "adaptive": _("适应性维护"), "perfective": _("完善性维护")}
+LEVELS = {"high": _("高"), "medium": _("中"), "low": _("低")}
+ENTITLEMENTS = {"free": _("免费"), "prepaid": _("预付费（扣减预付工时）"), "paid": _("收费")}
+METHODS = {"frontend_guidance": _("前端指导"), "configuration": _("配置调整"), "data_fix": _("后台数据修复"),
+           "code_fix": _("代码修复"), "workaround": _("临时规避"), "not_reproducible": _("无法复现")}
+STATUSES = {"new": _("新建"), "assessed": _("已评估"), "assigned": _("已分配"), "in_progress": _("处理中"),
+            "waiting_customer": _("等待客户"), "waiting_third_party": _("等待第三方"), "resolved": _("已解决"),
+            "closed": _("已关闭"), "declined": _("不予维护"), "merged": _("已合并")}
+
+
+def label(table: dict[str, Any], value: str | None, ticket: Ticket, field: str) -> str:
+    if not value:
+        return ""
+    if value in table:
+        return str(table[value])
+    return str(getattr(ticket, f"get_{field}_display")())
 
 
 def local(moment: datetime | None) -> str:
@@ -73,13 +97,13 @@ def record_context(ticket: Ticket, kind: str) -> dict[str, Any]:
         "t": ticket,
         "received_at": local(ticket.created_at),
         "generated_at": local(clock.now()),
-        "channel": ticket.get_channel_display(),
-        "type": ticket.get_type_display(),
-        "category": ticket.get_maintenance_category_display() if ticket.maintenance_category else "",
-        "urgency": ticket.get_urgency_display(),
-        "impact": ticket.get_impact_display(),
+        "channel": label(CHANNELS, ticket.channel, ticket, "channel"),
+        "type": label(TYPES, ticket.type, ticket, "type"),
+        "category": label(CATEGORIES, ticket.maintenance_category, ticket, "maintenance_category"),
+        "urgency": label(LEVELS, ticket.urgency, ticket, "urgency"),
+        "impact": label(LEVELS, ticket.impact, ticket, "impact"),
         "priority": (ticket.priority or "").upper(),
-        "status": ticket.get_status_display(),
+        "status": label(STATUSES, ticket.status, ticket, "status"),
         "organisation": ticket.organisation.name,
         "requester": requester.name if requester else "",
         "requester_phone": requester.phone if requester else "",
@@ -88,9 +112,9 @@ def record_context(ticket: Ticket, kind: str) -> dict[str, Any]:
         "component": str(ticket.component) if ticket.component_id else "",
         "environment": str(ticket.environment) if ticket.environment_id else "",
         "registered_by": _person(created.actor) if created else "",
-        "entitlement": ticket.get_entitlement_kind_display() if ticket.entitlement_kind else "",
+        "entitlement": label(ENTITLEMENTS, ticket.entitlement_kind, ticket, "entitlement_kind"),
         "entitlement_reason": ticket.entitlement_reason,
-        "method": ticket.get_resolution_method_display() if ticket.resolution_method else "",
+        "method": label(METHODS, ticket.resolution_method, ticket, "resolution_method"),
         "assignee": _person(ticket.assignee),
         "team": str(ticket.team) if ticket.team_id else "",
         "first_response_at": local(ticket.first_response_at),

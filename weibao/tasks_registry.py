@@ -2,5 +2,6 @@
 
 import weibao.config.schedules
 import weibao.core.tasks
+import weibao.mail.tasks
 import weibao.notify.tasks
 import weibao.sla.tasks  # noqa: F401

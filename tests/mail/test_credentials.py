@@ -46,7 +46,7 @@ def test_admin_sets_password_and_never_renders_it(web: Any, world: Any) -> None:
     assert "old-secret-value" not in html and box.password_encrypted not in html
     form = {f: getattr(box, f) for f in ("name", "address", "protocol", "imap_host", "imap_port", "imap_security",
                                          "imap_user", "folder", "processed_action", "processed_folder",
-                                         "unknown_sender_policy", "reopen_days", "password_env", "password_file")}
+                                         "unknown_sender_policy", "password_env", "password_file")}
     form.update({"is_active": "on", "use_idle": "on", "new_password": "new-secret-value"})
     response = client.post(f"/admin/mail/mailbox/{box.id}/change/", form)
     assert response.status_code == 302, response.content.decode()[:2000]

@@ -7,6 +7,7 @@ from huey.contrib.djhuey import db_periodic_task
 
 from weibao.core.heartbeat import heartbeat_record
 from weibao.core.outbox import outbox_sweep
+from weibao.mail.tasks import mailbox_poll_due
 from weibao.notify.delivery import delivery_sweep
 from weibao.sla.escalation import sla_sweep
 
@@ -58,3 +59,8 @@ def monitoring_escalations_task() -> None:
 
     escalations_run()
     inspections_run_due()
+
+
+@db_periodic_task(crontab(minute="*"))
+def mail_poll_task() -> None:
+    mailbox_poll_due()

@@ -25,7 +25,6 @@ class MailboxForm(forms.ModelForm):
             "name", "address", "protocol", "is_active", "is_default", "imap_host", "imap_port", "imap_security",
             "imap_user", "new_password", "clear_password", "password_env", "password_file", "folder",
             "processed_action", "processed_folder", "use_idle", "unknown_sender_policy", "fallback_organisation",
-            "reopen_days",
         )
 
     def save(self, commit: bool = True) -> Any:

@@ -6,8 +6,9 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from weibao.accounts.models import Organisation
+from weibao.accounts.models import Contact, Organisation
 from weibao.core.models import TimeStamped
+from weibao.tickets.models import Message, Ticket
 
 
 class Protocol(models.TextChoices):
@@ -56,7 +57,6 @@ class Mailbox(TimeStamped):
         Organisation, verbose_name=_("未验证来信归属组织"), null=True, blank=True, on_delete=models.SET_NULL,
         related_name="+", help_text=_("陌生发件人建立的请求归到这里，等待人工核实"),
     )
-    reopen_days = models.PositiveSmallIntegerField(_("重开期限（天）"), default=14, help_text=_("关闭后多少天内回信会重开请求"))
     last_polled_at = models.DateTimeField(_("上次收信"), null=True, blank=True)
     last_error = models.TextField(_("上次错误"), blank=True)
 
@@ -120,6 +120,9 @@ class InboundMessage(models.Model):
     new_text = models.TextField(blank=True)
     quoted_text = models.TextField(blank=True)
     signature_text = models.TextField(blank=True)
+    ticket = models.ForeignKey(Ticket, verbose_name=_("服务请求"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    ticket_message = models.ForeignKey(Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    contact = models.ForeignKey(Contact, verbose_name=_("联系人"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
         verbose_name = _("来信")
@@ -131,7 +134,49 @@ class InboundMessage(models.Model):
         indexes = [
             models.Index(fields=["status", "-id"], name="inbound_status_idx"),
             models.Index(fields=["from_addr", "received_at"], name="inbound_sender_idx"),
+            models.Index(fields=["dedupe_key"], name="inbound_dedupe_idx"),
+            models.Index(fields=["ticket", "id"], name="inbound_ticket_idx"),
         ]
 
     def __str__(self) -> str:
         return f"{self.from_addr}: {self.subject}"
+
+
+class OutboundKind(models.TextChoices):
+    RECEIPT = "receipt", _("客户回执")
+    REPLY = "reply", _("服务人员回复")
+    RESOLUTION = "resolution", _("解决确认")
+    SURVEY = "survey", _("满意度调查")
+    SLA_WARNING = "sla_warning", _("SLA 预警")
+
+
+class OutboundStatus(models.TextChoices):
+    PENDING = "pending", _("待发送")
+    SENT = "sent", _("已发送")
+    BOUNCED = "bounced", _("退信")
+
+
+class OutboundMail(models.Model):
+    """One mail we send for one ticket event to one recipient; `key` makes retries send it once."""
+
+    key = models.CharField(max_length=300, unique=True)
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="+")
+    event_id = models.BigIntegerField()
+    kind = models.CharField(_("类型"), max_length=20, choices=OutboundKind.choices)
+    recipient = models.CharField(_("收件人"), max_length=320)
+    language = models.CharField(max_length=10)
+    message_id = models.CharField(max_length=255, unique=True)
+    subject = models.CharField(_("主题"), max_length=500, blank=True)
+    status = models.CharField(_("状态"), max_length=10, choices=OutboundStatus.choices, default=OutboundStatus.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("发出的邮件")
+        verbose_name_plural = _("发出的邮件")
+        indexes = [models.Index(fields=["ticket", "id"], name="outbound_ticket_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} → {self.recipient}"

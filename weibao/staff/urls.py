@@ -16,3 +16,4 @@ from weibao.staff import tickets_urls; urlpatterns += tickets_urls.urlpatterns  
 from weibao.staff import knowledge_urls; urlpatterns += knowledge_urls.urlpatterns  # noqa: E402, E702, I001
 from weibao.staff import monitoring_urls; urlpatterns += monitoring_urls.urlpatterns  # noqa: E402, E702, I001
 from weibao.staff import records_urls; urlpatterns += records_urls.urlpatterns  # noqa: E402, E702, I001
+from weibao.staff import mail_urls; urlpatterns += mail_urls.urlpatterns  # noqa: E402, E702, I001

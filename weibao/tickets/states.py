@@ -161,7 +161,7 @@ TRANSITIONS: dict[str, Transition] = {t.name: t for t in [
     _t("decline", PRE_WORK, Status.DECLINED, {S}, gettext_lazy("不予受理")),
     _t("merge", PRE_WORK | WORKING | {Status.WAITING_CUSTOMER, Status.WAITING_THIRD_PARTY}, Status.MERGED, {S},
        gettext_lazy("合并")),
-    _t("reopen", {Status.CLOSED}, Status.IN_PROGRESS, {S, C}, gettext_lazy("重新打开"), within_reopen_window),
+    _t("reopen", {Status.CLOSED}, Status.IN_PROGRESS, {S, C, SYS}, gettext_lazy("重新打开"), within_reopen_window),
 ]}
 
 STATUS_CHOICES = [(s.value, STATUS_LABELS[s]) for s in Status]

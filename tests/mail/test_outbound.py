@@ -165,3 +165,16 @@ def test_sla_warning_goes_to_the_assignee(world: World, sink: SmtpSink, committe
     committed(ticket_record_event, actor=None, ticket=ticket, kind="sla_breached", data={"target": "resolution"})
     assert [c.rcpt_tos for c in sink.received] == [["engineer@weibao.test"]]
     assert "SLA" in sink.received[0].message["Subject"]
+
+
+def test_sla_escalation_step_mails_the_people_it_notifies(world: World, sink: SmtpSink, committed: Any) -> None:
+    manager = world.users["manager"]
+    manager.email = "manager@weibao.test"
+    manager.language = "en"
+    manager.save()
+    ticket = place(make_ticket(world), Status.IN_PROGRESS, world)
+    sink.received.clear()
+    committed(ticket_record_event, actor=None, ticket=ticket, kind="escalated",
+              data={"metric": "resolution", "percent": 80, "notified": [manager.id, world.users["customer_a"].id]})
+    assert [c.rcpt_tos for c in sink.received] == [["manager@weibao.test"]]  # customers never get staff warnings
+    assert str(sink.received[0].message["Subject"]).strip().startswith("SLA warning")

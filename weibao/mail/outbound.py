@@ -31,7 +31,8 @@ from weibao.tickets.models import Message, Ticket, TicketEvent
 
 log = logging.getLogger(__name__)
 AUTOMATIC = frozenset({OutboundKind.RECEIPT, OutboundKind.RESOLUTION, OutboundKind.SURVEY, OutboundKind.SLA_WARNING})
-SLA_KINDS = frozenset({"sla_warning", "sla_warned", "sla_at_risk", "sla_breached"})
+# "escalated" is the SLA app's warning step (data: percent of the target used, notified user ids).
+SLA_KINDS = frozenset({"escalated", "sla_warning", "sla_breached"})
 _ADDR = re.compile(r"<([^>]+)>")
 
 
@@ -83,15 +84,17 @@ def planned_mails(event: TicketEvent) -> list[Planned]:
                                {"survey_url": _link("portal:ticket-detail", ticket, "#rate")}))
     elif event.kind in SLA_KINDS:
         people: list[User] = []
-        if ticket.assignee is not None:
+        if event.kind == "escalated" and data.get("notified"):
+            people = list(User.objects.filter(id__in=[int(i) for i in data["notified"]], is_active=True).order_by("id"))
+        elif ticket.assignee is not None:
             people.append(ticket.assignee)
         elif ticket.team is not None:
-            people += list(ticket.team.members.filter(is_active=True))
+            people += list(ticket.team.members.filter(is_active=True).order_by("id"))
+        breached = event.kind == "sla_breached" or float(data.get("percent") or 0) >= 100
         for person in people:
-            if person.email:
+            if person.email and person.is_staff_member:
                 out.append(Planned(OutboundKind.SLA_WARNING, person.email.lower(), person.language or settings.LANGUAGE_CODE,
-                                   {"staff_url": _link("staff:ticket-detail", ticket), "breached": event.kind == "sla_breached",
-                                    "data": data}))
+                                   {"staff_url": _link("staff:ticket-detail", ticket), "breached": breached, "data": data}))
     return out
 
 

@@ -37,6 +37,8 @@ def faq_digest_task() -> None:
 @db_periodic_task(crontab(minute="*"))
 def sla_sweep_task() -> None:
     sla_sweep()
+
+
 @db_periodic_task(crontab(minute="*"))
 def monitoring_probes_task() -> None:
     from huey.contrib.djhuey import lock_task

@@ -134,3 +134,34 @@ def test_acceptance_is_signed_by_the_engineer_then_countersigned(world: World) -
     with pytest.raises(Conflict):
         acceptance_sign(actor=world.users["manager"], ticket=ticket)
     assert TicketEvent.objects.filter(ticket=ticket, kind="acceptance_signed").count() == 2
+
+
+def test_archive_renders_outside_the_lock_and_retries_when_the_request_changed(world: World, monkeypatch) -> None:
+    """Our own retry logic, with rendering replaced by cheap bytes (real PDFs are covered above)."""
+    from weibao.records import services
+    from weibao.tickets.services import ticket_record_event
+
+    ticket = work_to(make_ticket(world), world)
+    calls: list[str] = []
+
+    def render(t, kind, *, language, pending=None):  # type: ignore[no-untyped-def]
+        calls.append(kind)
+        if len(calls) == 1:  # someone writes to the request while the first round renders
+            ticket_record_event(actor=world.users["engineer"], ticket=t, kind="note_added", data={})
+        return f"%PDF-fake {kind} {len(calls)}".encode()
+
+    monkeypatch.setattr(services, "record_pdf_render", render)
+    archive = ticket_archive(actor=world.users["manager"], ticket=ticket)
+    assert len(calls) == 14, "the first round was thrown away and everything rendered again"
+    assert archive.documents.count() == 7
+
+    def always_changing(t, kind, *, language, pending=None):  # type: ignore[no-untyped-def]
+        ticket_record_event(actor=world.users["engineer"], ticket=t, kind="note_added", data={})
+        return b"%PDF-fake"
+
+    other = work_to(make_ticket(world), world)
+    monkeypatch.setattr(services, "record_pdf_render", always_changing)
+    with pytest.raises(Conflict) as err:
+        ticket_archive(actor=world.users["manager"], ticket=other)
+    assert err.value.code == "changed_while_archiving"
+    assert not Archive.objects.filter(ticket=other).exists()

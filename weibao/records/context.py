@@ -54,6 +54,23 @@ class DocumentRow:
     size: int = 0
 
 
+@dataclass
+class PendingArchive:
+    """What the archive record (7) prints: who filed it, when, and each other record's file and SHA-256.
+
+    Built before the archive rows exist, so the PDFs can be rendered outside the locking transaction.
+    """
+
+    archived_by: Any
+    archived_at: datetime
+    documents: dict[str, tuple[str, str, int]]
+
+    @classmethod
+    def of(cls, archive: Archive) -> PendingArchive:
+        docs = {d.kind: (d.filename, d.sha256, d.size) for d in archive.documents.all()}
+        return cls(archive.archived_by, archive.archived_at, docs)
+
+
 def _events(ticket: Ticket) -> list[TicketEvent]:
     return list(TicketEvent.objects.filter(ticket=ticket).select_related("actor").order_by("id"))
 
@@ -86,7 +103,7 @@ def _person(user: Any) -> str:
     return str(user) if user is not None else ""
 
 
-def record_context(ticket: Ticket, kind: str) -> dict[str, Any]:
+def record_context(ticket: Ticket, kind: str, *, pending: PendingArchive | None = None) -> dict[str, Any]:
     events = _events(ticket)
     created = next((e for e in events if e.kind == "created"), None)
     requester = ticket.requester
@@ -151,12 +168,12 @@ def record_context(ticket: Ticket, kind: str) -> dict[str, Any]:
                  "engineer_signed_at": local(acceptance.engineer_signed_at if acceptance else None),
                  "lead_signed_at": local(acceptance.lead_signed_at if acceptance else None)}
     if kind == RecordKind.ARCHIVE:
-        archive = Archive.objects.filter(ticket=ticket).select_related("archived_by").first()
-        stored = {d.kind: d for d in archive.documents.all()} if archive else {}
+        if pending is None:
+            archive = Archive.objects.filter(ticket=ticket).select_related("archived_by").first()
+            pending = PendingArchive.of(archive) if archive else None
         rows = []
         for other in ORDER[:-1]:
-            doc = stored.get(other.value)
-            rows.append(DocumentRow(number_of(other), other.value, other.label, doc.filename if doc else "",
-                                    doc.sha256 if doc else "", doc.size if doc else 0))
-        base |= {"archive": archive, "documents": rows, "archived_at": local(archive.archived_at if archive else None)}
+            doc = pending.documents.get(other.value) if pending else None
+            rows.append(DocumentRow(number_of(other), other.value, other.label, *(doc or ("", "", 0))))
+        base |= {"archive": pending, "documents": rows, "archived_at": local(pending.archived_at if pending else None)}
     return base

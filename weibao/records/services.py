@@ -10,15 +10,17 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Max
 
 from weibao.accounts import access
 from weibao.accounts.models import User
 from weibao.core import clock
 from weibao.core.errors import Conflict, PermissionDenied, ValidationFailed
+from weibao.records.context import PendingArchive
 from weibao.records.kinds import ORDER, RecordKind, filename_of
 from weibao.records.models import Acceptance, Archive, ArchivedDocument, Assessment, Decision, WorkOrder
 from weibao.records.rendering import record_pdf_render
-from weibao.tickets.models import Ticket
+from weibao.tickets.models import Ticket, TicketEvent
 from weibao.tickets.services import ticket_record_event
 
 ARCHIVABLE_STATUSES = frozenset({"closed", "declined"})
@@ -145,33 +147,60 @@ def _write_frozen(path: Path, content: bytes) -> None:
     path.chmod(0o444)
 
 
+def _fingerprint(ticket: Ticket) -> tuple[Any, ...]:
+    """Everything the records print changes one of these (every ticket write appends an event)."""
+    last_event = TicketEvent.objects.filter(ticket_id=ticket.pk).aggregate(m=Max("id"))["m"]
+    stamps = [m.objects.filter(ticket_id=ticket.pk).values_list("updated_at", flat=True).first()
+              for m in (Assessment, WorkOrder, Acceptance)]
+    return (ticket.updated_at, ticket.status, last_event, *stamps)
+
+
+def _archive_precheck(ticket: Ticket) -> None:
+    _ensure_not_archived(ticket)
+    if ticket.status not in ARCHIVABLE_STATUSES:
+        raise Conflict("Only a closed or declined request can be archived.", code="not_closed",
+                       details={"status": ticket.status})
+
+
 def ticket_archive(*, actor: User, ticket: Ticket) -> Archive:
-    """File every record of a finished request: stored PDFs + SHA-256, unchangeable afterwards."""
+    """File every record of a finished request: stored PDFs + SHA-256, unchangeable afterwards.
+
+    Rendering seven PDFs takes seconds, so it happens before the transaction; the transaction then
+    locks the request, checks nothing changed meanwhile (else renders again, once) and stores.
+    Holding the lock while rendering would stall every other writer on SQLite.
+    """
     access.require(access.is_manager_or_admin(actor), "Only the document administrator archives requests")
-    with transaction.atomic():
-        ticket = _locked(ticket)
-        _ensure_not_archived(ticket)
-        if ticket.status not in ARCHIVABLE_STATUSES:
-            raise Conflict("Only a closed or declined request can be archived.", code="not_closed",
-                           details={"status": ticket.status})
+    language = settings.LANGUAGE_CODE
+    for _attempt in range(2):
+        fresh = Ticket.objects.get(pk=ticket.pk)
+        _archive_precheck(fresh)
+        stamp = _fingerprint(fresh)
         now = clock.now()
-        language = settings.LANGUAGE_CODE
-        directory = Path("records") / str(now.year) / ticket.public_id
-        rendered: list[tuple[str, bytes]] = [(k.value, record_pdf_render(ticket, k.value, language=language))
-                                             for k in ORDER if k != RecordKind.ARCHIVE]
-        archive = Archive.objects.create(ticket=ticket, archived_by=actor, archived_at=now, language=language,
-                                         directory=str(directory))
-        for kind, content in rendered:
-            _store(archive, directory, ticket, kind, content)
-        # The archive record lists the others' hashes, so it is rendered after they are stored.
-        _store(archive, directory, ticket, RecordKind.ARCHIVE, record_pdf_render(ticket, RecordKind.ARCHIVE, language=language))
-        hashes: dict[str, Any] = dict(archive.documents.values_list("kind", "sha256"))
-        ticket_record_event(actor=actor, ticket=ticket, kind="archived", data={"sha256": hashes})
-    return archive
+        files: dict[str, tuple[str, bytes]] = {}
+        for record in ORDER[:-1]:
+            files[record.value] = (filename_of(record.value, fresh.number),
+                                   record_pdf_render(fresh, record.value, language=language))
+        pending = PendingArchive(actor, now, {k: (name, _sha(content), len(content)) for k, (name, content) in files.items()})
+        # The archive record lists the others' hashes, so it is rendered after them.
+        files[RecordKind.ARCHIVE.value] = (filename_of(RecordKind.ARCHIVE, fresh.number),
+                                           record_pdf_render(fresh, RecordKind.ARCHIVE, language=language, pending=pending))
+        with transaction.atomic():
+            locked = _locked(fresh)
+            _archive_precheck(locked)
+            if _fingerprint(locked) != stamp:
+                continue  # changed while rendering: nothing written yet, render again
+            directory = Path("records") / str(now.year) / locked.public_id
+            archive = Archive.objects.create(ticket=locked, archived_by=actor, archived_at=now, language=language,
+                                             directory=str(directory))
+            for kind, (filename, content) in files.items():
+                _write_frozen(settings.DATA_DIR / directory / filename, content)
+                ArchivedDocument.objects.create(archive=archive, kind=kind, filename=filename, sha256=_sha(content),
+                                                size=len(content))
+            hashes: dict[str, Any] = {kind: _sha(content) for kind, (_, content) in files.items()}
+            ticket_record_event(actor=actor, ticket=locked, kind="archived", data={"sha256": hashes})
+            return archive
+    raise Conflict("The request kept changing while it was being archived; try again.", code="changed_while_archiving")
 
 
-def _store(archive: Archive, directory: Path, ticket: Ticket, kind: str, content: bytes) -> ArchivedDocument:
-    filename = filename_of(kind, ticket.number)
-    _write_frozen(settings.DATA_DIR / directory / filename, content)
-    return ArchivedDocument.objects.create(archive=archive, kind=kind, filename=filename,
-                                           sha256=hashlib.sha256(content).hexdigest(), size=len(content))
+def _sha(content: bytes) -> str:
+    return hashlib.sha256(content).hexdigest()

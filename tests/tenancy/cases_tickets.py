@@ -8,13 +8,18 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from tests.personas import World
 from tests.tenancy.matrix import Case, expect
+from weibao.core import clock
 from weibao.tickets.models import Ticket
 from weibao.tickets.services import ticket_attach, ticket_create, ticket_reply, ticket_transition
+from weibao.tickets.services_work import ticket_survey_link
 from weibao.tickets.states import Status
 
 ANY_USER_API = expect(200, anonymous=401)
 ORG_A_READ = expect(200, anonymous=401, customer_b=404)
 STAFF_WRITE_A = expect(200, anonymous=401, customer_a=403, customer_admin_a=403, customer_b=404)
+STAFF_CREATE_A = expect(201, anonymous=401, customer_a=403, customer_admin_a=403, customer_b=404)
+MANAGER_CREATE_A = expect(201, anonymous=401, customer_a=403, customer_admin_a=403, customer_b=404, engineer=403)
+MANAGERS_ONLY = expect(403, anonymous=401, manager=200, admin=200)
 INTERNAL_NOTE = "内部备注：怀疑是缓存穿透"
 
 
@@ -45,6 +50,24 @@ def resolved(w: World) -> str:
     ticket_transition(actor=w.users["engineer"], ticket=t, transition="propose_resolution",
                       resolution_method="configuration", resolution_text="已调整导出超时配置。")
     return t.public_id
+
+
+def closed(w: World) -> str:
+    t = ticket(w)
+    Ticket.objects.filter(pk=t.pk).update(status=Status.CLOSED, closed_at=clock.now())
+    return t.public_id
+
+
+def survey_token(w: World) -> str:
+    closed(w)
+    return ticket_survey_link(ticket=Ticket.objects.get(pk=ticket(w).pk))
+
+
+def other_a(w: World) -> str:
+    if "other_a" not in w.extra:
+        w.extra["other_a"] = ticket_create(actor=None, organisation=w.org_a, subject="相关问题", description="",
+                                           channel="phone").public_id
+    return w.extra["other_a"]  # type: ignore[no-any-return]
 
 
 def _rows(response: Any) -> list[dict[str, Any]]:
@@ -132,4 +155,36 @@ CASES = [
          expect(200, anonymous=401, customer_a=404, customer_admin_a=404, customer_b=404), name="internal"),
     Case("api-v1:ticket-events", "GET", lambda w: f"/api/v1/tickets/{tid(w)}/events", ORG_A_READ,
          check=_no_internal_events),
+    # --- work around the request ----------------------------------------------------------
+    Case("api-v1:ticket-time-entries", "GET", lambda w: f"/api/v1/tickets/{tid(w)}/time-entries", ORG_A_READ),
+    Case("api-v1:ticket-time-entries", "POST", lambda w: f"/api/v1/tickets/{tid(w)}/time-entries", STAFF_CREATE_A,
+         body=lambda w: {"mode": "remote", "minutes": 45, "note": "远程排查"}),
+    Case("api-v1:ticket-visits", "GET", lambda w: f"/api/v1/tickets/{tid(w)}/visits", ORG_A_READ),
+    Case("api-v1:ticket-visits", "POST", lambda w: f"/api/v1/tickets/{tid(w)}/visits", STAFF_CREATE_A,
+         body=lambda w: {"date": "2026-05-06", "engineers": ["engineer"], "customer_signatory": "王建国"}),
+    Case("api-v1:ticket-survey", "GET", lambda w: f"/api/v1/tickets/{tid(w)}/survey", ORG_A_READ),
+    Case("api-v1:ticket-survey", "POST", lambda w: f"/api/v1/tickets/{closed(w)}/survey",
+         expect(201, anonymous=401, customer_b=404, engineer=403, manager=403, admin=403),
+         body=lambda w: {"rating": 5, "comment": "很满意"}),
+    Case("api-v1:survey-by-token", "GET", lambda w: f"/api/v1/surveys/{survey_token(w)}", expect(200)),
+    Case("api-v1:survey-by-token", "POST", lambda w: f"/api/v1/surveys/{survey_token(w)}", expect(201),
+         body=lambda w: {"rating": 4}),
+    Case("api-v1:survey-by-token", "POST", lambda w: "/api/v1/surveys/not-a-token", expect(404),
+         body=lambda w: {"rating": 4}, name="bad token"),
+    Case("api-v1:ticket-links", "POST", lambda w: f"/api/v1/tickets/{tid(w)}/links", STAFF_CREATE_A,
+         body=lambda w: {"other": other_a(w), "kind": "related"}),
+    Case("api-v1:ticket-consent", "POST", lambda w: f"/api/v1/tickets/{tid(w)}/consent", STAFF_WRITE_A,
+         body=lambda w: {"note": "电话确认客户同意后台修复"}),
+    Case("api-v1:ticket-watchers", "POST", lambda w: f"/api/v1/tickets/{tid(w)}/watchers", STAFF_WRITE_A,
+         body=lambda w: {"watching": True}),
+    Case("api-v1:ticket-follow-ups", "POST", lambda w: f"/api/v1/tickets/{closed(w)}/follow-ups", MANAGER_CREATE_A,
+         body=lambda w: {"result": "satisfied", "note": "客户满意"}),
+    Case("api-v1:ticket-quality-review", "POST", lambda w: f"/api/v1/tickets/{closed(w)}/quality-review",
+         MANAGER_CREATE_A, body=lambda w: {"score": 90}),
+    Case("api-v1:follow-up-queue", "GET", lambda w: (closed(w), "/api/v1/follow-ups")[1], MANAGERS_ONLY),
+    Case("api-v1:quality-sample", "GET", lambda w: (closed(w), "/api/v1/quality-sample")[1], MANAGERS_ONLY),
+    Case("api-v1:canned-reply-list", "GET", lambda w: "/api/v1/canned-replies",
+         expect(403, anonymous=401, engineer=200, manager=200, admin=200)),
+    Case("api-v1:canned-reply-list", "POST", lambda w: "/api/v1/canned-replies",
+         expect(403, anonymous=401, manager=201, admin=201), body=lambda w: {"title": "已受理", "body": "您好，已受理。"}),
 ]

@@ -10,6 +10,7 @@ from weibao.core.outbox import outbox_sweep
 from weibao.mail.tasks import mailbox_poll_due
 from weibao.notify.delivery import delivery_sweep
 from weibao.sla.escalation import sla_sweep
+from weibao.tickets.services_work import ticket_auto_close_due
 
 
 @db_periodic_task(crontab(minute="*"))
@@ -66,3 +67,8 @@ def monitoring_escalations_task() -> None:
 @db_periodic_task(crontab(minute="*"))
 def mail_poll_task() -> None:
     mailbox_poll_due()
+
+
+@db_periodic_task(crontab(minute="7"))
+def ticket_auto_close_task() -> None:
+    ticket_auto_close_due()

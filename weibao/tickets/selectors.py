@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.db.models import Prefetch, Q, QuerySet
@@ -9,8 +10,9 @@ from django.utils.translation import gettext as _
 
 from weibao.accounts import access
 from weibao.accounts.models import User
+from weibao.core import clock
 from weibao.core.errors import ValidationFailed
-from weibao.tickets.models import Attachment, Message, Ticket, TicketEvent
+from weibao.tickets.models import Attachment, CannedReply, FollowUp, Message, QualityReview, Ticket, TicketEvent, TimeEntry
 from weibao.tickets.states import ACTIVE, Status
 
 QUEUES = ("all", "mine", "team", "unassigned", "waiting_customer", "open")
@@ -111,3 +113,31 @@ def events_for(actor: Any, ticket: Ticket) -> list[TicketEvent]:
 
 def user_display(user: User | None) -> str:
     return str(user) if user is not None else _("系统")
+
+
+def followup_queue_for(actor: Any, *, days: int = 30) -> QuerySet[Ticket]:
+    """Requests closed in the last `days` days that nobody has called back yet (service managers)."""
+    if not access.is_manager_or_admin(actor):
+        return Ticket.objects.none()
+    since = clock.now() - timedelta(days=days)
+    return (_base().filter(status=Status.CLOSED.value, closed_at__gte=since)
+            .exclude(id__in=FollowUp.objects.values("ticket_id")).order_by("-closed_at", "-id"))
+
+
+def quality_sample_for(actor: Any, *, size: int = 10, days: int = 30) -> list[Ticket]:
+    """A random sample of recently closed requests without a quality review."""
+    if not access.is_manager_or_admin(actor):
+        return []
+    since = clock.now() - timedelta(days=days)
+    return list(_base().filter(status=Status.CLOSED.value, closed_at__gte=since)
+                .exclude(id__in=QualityReview.objects.values("ticket_id")).order_by("?")[:max(1, min(size, 200))])
+
+
+def canned_replies_for(actor: Any) -> QuerySet[CannedReply]:
+    if not access.is_staff(actor):
+        return CannedReply.objects.none()
+    return CannedReply.objects.filter(is_active=True).order_by("title")
+
+
+def time_entries_for(actor: Any, ticket: Ticket) -> QuerySet[TimeEntry]:
+    return TimeEntry.objects.filter(ticket=ticket).select_related("user").order_by("id")

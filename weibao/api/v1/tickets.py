@@ -20,7 +20,7 @@ from weibao.api.pagination import DefaultCursorPagination
 from weibao.api.v1.accounts import ErrorSerializer, _org_for
 from weibao.core.errors import ValidationFailed
 from weibao.customers.models import Component, Environment, System
-from weibao.tickets import selectors, services
+from weibao.tickets import selectors, services, services_work
 from weibao.tickets.models import (
     Channel,
     EntitlementKindChoice,
@@ -283,6 +283,8 @@ class TicketTransitionView(APIView):
 class AssignmentSerializer(serializers.Serializer):
     assignee = serializers.CharField(required=False, allow_null=True, help_text="username; null to unassign")
     team = serializers.CharField(required=False, allow_null=True, help_text="team name")
+    auto = serializers.BooleanField(required=False, default=False,
+                                    help_text="apply the assignment rules: team, then round-robin or least-loaded engineer")
 
 
 class TicketAssignmentView(APIView):
@@ -293,7 +295,10 @@ class TicketAssignmentView(APIView):
         access.require(access.is_staff(request.user))
         data = AssignmentSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        v = data.validated_data
+        v = dict(data.validated_data)
+        if v.pop("auto"):
+            ticket = services_work.ticket_auto_assign(actor=actor_of(request), ticket=ticket)
+            return Response(TicketDetailSerializer(ticket, context={"actor": request.user}).data)
         if not v:
             raise ValidationFailed("Invalid assignment", details={"assignee": ["Give an assignee or a team."]})
         assignee = _staff_user(v["assignee"]) if v.get("assignee") else (None if "assignee" in v else ticket.assignee)

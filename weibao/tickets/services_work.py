@@ -258,3 +258,12 @@ def canned_reply_render(reply: CannedReply, ticket: Ticket) -> str:
     for key, value in values.items():
         text = text.replace("{" + key + "}", value)
     return text
+
+
+# The names the staff and portal pages call (entity_verb, as DESIGN §5 names them); same functions.
+time_entry_add = ticket_log_time
+visit_record = ticket_record_visit
+follow_up_record = ticket_follow_up
+quality_review_record = ticket_quality_review
+survey_answer = ticket_survey_answer
+survey_answer_by_token = ticket_survey_answer_by_token

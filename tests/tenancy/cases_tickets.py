@@ -187,4 +187,7 @@ CASES = [
          expect(403, anonymous=401, engineer=200, manager=200, admin=200)),
     Case("api-v1:canned-reply-list", "POST", lambda w: "/api/v1/canned-replies",
          expect(403, anonymous=401, manager=201, admin=201), body=lambda w: {"title": "已受理", "body": "您好，已受理。"}),
+    # the portal's page for the one-time survey link (the ui engineer's view over ticket_survey_answer_by_token)
+    Case("portal:survey", "GET", lambda w: f"/portal/survey/{survey_token(w)}/", expect(200), api=False),
+    Case("portal:survey", "GET", lambda w: "/portal/survey/not-a-token/", expect(404), api=False, name="bad token"),
 ]

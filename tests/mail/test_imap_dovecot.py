@@ -75,7 +75,7 @@ def test_nothing_leaves_the_server_when_storing_fails(dovecot: Dovecot, monkeypa
     box, client = _account(dovecot)
     client.append("INBOX", make_mail(subject="磁盘已满时的来信"))
 
-    def disk_full(raw: bytes) -> Any:
+    def disk_full(raw: bytes, **kw: Any) -> Any:
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(services, "raw_store", disk_full)

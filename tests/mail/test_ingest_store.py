@@ -5,11 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given
+from hypothesis import settings as fuzz_settings
+from hypothesis import strategies as st
 
 from tests.mail.factories import mailbox
 from tests.mail.samples import make_mail
 from weibao.mail import intake
-from weibao.mail.models import InboundMessage, InboundStatus, Outcome
+from weibao.mail.models import InboundMessage, InboundStatus, Mailbox, Outcome
 from weibao.mail.services import mail_ingest, mail_reprocess
 from weibao.mail.storage import raw_read, raw_root
 
@@ -97,3 +100,19 @@ def test_null_envelope_sender_is_machine_mail(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setattr(intake, "human_mail", lambda **kw: pytest.fail("machine mail reached the request intake"))
     result = mail_ingest(raw=make_mail(subject="你好"), mailbox=mailbox(), envelope_from="")
     assert result.inbound.outcome == Outcome.MACHINE
+
+
+@fuzz_settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(raw=st.one_of(
+    st.binary(min_size=1, max_size=1500),
+    st.builds(lambda head, body: head + b"\r\n\r\n" + body,
+              st.sampled_from([b"From: x@y.cn\r\nSubject: =?gb2312?B?1tDOxA==?=", b"Content-Type: multipart/mixed; boundary=b",
+                               b"Message-ID: <fuzz@x>\r\nContent-Type: text/html; charset=gbk", b"Return-Path: <>"]),
+              st.binary(max_size=1000)),
+))
+def test_fuzz_ingest_always_keeps_the_raw_message(raw: bytes) -> None:
+    box = Mailbox.objects.filter(name="fuzz").first() or mailbox(name="fuzz", address="fuzz@weibao.test")
+    result = mail_ingest(raw=raw, mailbox=box)
+    row = InboundMessage.objects.get(id=result.inbound.id)
+    assert raw_read(row.raw_path) == raw or not result.new  # a repeat keeps the first copy of that Message-ID
+    assert row.status in (InboundStatus.PROCESSED, InboundStatus.QUARANTINED)

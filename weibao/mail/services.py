@@ -49,7 +49,7 @@ def mail_receive(
     parsed: ParsedMail | None = None,
 ) -> IngestResult:
     """Store the raw message and record it (not yet processed). Safe to call again with the same mail."""
-    relative, digest = raw_store(raw)
+    relative, digest = raw_store(raw, durable=source != Source.IMPORT)
     parsed = parsed or parse_message(raw)
     key = _dedupe_key(parsed, digest)
     existing = InboundMessage.objects.filter(mailbox=mailbox, dedupe_key=key).first()

@@ -18,8 +18,12 @@ def raw_root() -> Path:
     return Path(settings.DATA_DIR) / "mail" / "raw"
 
 
-def raw_store(raw: bytes) -> tuple[str, str]:
-    """Store the bytes; returns (path relative to the raw root, sha256)."""
+def raw_store(raw: bytes, *, durable: bool = True) -> tuple[str, str]:
+    """Store the bytes; returns (path relative to the raw root, sha256).
+
+    durable: fsync before returning. Mail taken from a server must be on disk before the server is
+    told (250) or the message is moved; an import of a local archive may skip it (the source stays).
+    """
     digest = hashlib.sha256(raw).hexdigest()
     relative = f"{digest[:2]}/{digest[2:4]}/{digest}.eml"
     target = raw_root() / relative
@@ -31,7 +35,8 @@ def raw_store(raw: bytes) -> tuple[str, str]:
         with os.fdopen(fd, "wb") as fh:
             fh.write(raw)
             fh.flush()
-            os.fsync(fh.fileno())
+            if durable:
+                os.fsync(fh.fileno())
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

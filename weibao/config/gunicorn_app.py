@@ -27,7 +27,10 @@ def start_consumer(*, periodic: bool = True) -> Any:
     from weibao.config.schedules import heartbeat_task
 
     saved = {sig: signal.getsignal(sig) for sig in _WORKER_SIGNALS}
-    consumer = Consumer(HUEY, workers=settings.QUEUE_WORKERS, periodic=periodic, worker_type="thread", shutdown_timeout=5)
+    # max_delay 1 s: an idle thread notices new work and the stop flag within a second (Ctrl-C stays quick).
+    consumer = Consumer(
+        HUEY, workers=settings.QUEUE_WORKERS, periodic=periodic, worker_type="thread", max_delay=1.0, shutdown_timeout=5
+    )
     consumer.start()
     for sig, handler in saved.items():
         signal.signal(sig, handler)

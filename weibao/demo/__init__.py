@@ -6,11 +6,13 @@ loaders to LOADERS (tickets, SLA policies, articles...), each idempotent too.
 
 from __future__ import annotations
 
+import functools
 import importlib
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
 from weibao.accounts.models import Contact, Organisation, OrganisationKind, Role, Team, TeamMembership, User
@@ -55,11 +57,18 @@ STAFF = [
 ]
 
 
+@functools.cache
+def _demo_password_hash() -> str:
+    # One Argon2 hash (~0.1-0.5 s, 100 MB) shared by every demo account: the password is printed anyway,
+    # and hashing it eleven times was most of the first start-up.
+    return make_password(DEMO_PASSWORD)
+
+
 def _user(username: str, name: str, role: str, org: Organisation | None, email: str = "") -> User:
     user = User.objects.filter(username=username).first()
     if user is None:
         user = User(username=username, display_name=name, role=role, organisation=org, email=email or f"{username}@weibao.example")
-        user.set_password(DEMO_PASSWORD)
+        user.password = _demo_password_hash()
         user.save()
     return user
 

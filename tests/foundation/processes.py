@@ -33,9 +33,9 @@ def weibao_env(data_dir: Path, **extra: str) -> dict[str, str]:
 class Proc:
     """A child process whose output is collected in the background (so its pipe never fills up)."""
 
-    def __init__(self, args: list[str], env: dict[str, str]) -> None:
+    def __init__(self, args: list[str], env: dict[str, str], module: str = "weibao") -> None:
         self.popen = subprocess.Popen(
-            [sys.executable, "-m", "weibao", *args], cwd=REPO, env=env, stdout=subprocess.PIPE,
+            [sys.executable, "-m", module, *args], cwd=REPO, env=env, stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT, text=True, start_new_session=True,
         )
         self.lines: list[str] = []

@@ -124,3 +124,47 @@ def test_idle_fetches_mail_as_it_arrives(dovecot: Dovecot) -> None:
         worker.join(timeout=10)
         client.logout()
     assert not worker.is_alive()
+
+
+@pytest.mark.django_db
+def test_worker_schedule_polls_mailboxes_without_a_live_idle_connection(dovecot: Dovecot) -> None:
+    from weibao.mail.tasks import mailbox_poll_due
+
+    box, client = _account(dovecot, use_idle=False)
+    client.append("INBOX", make_mail(subject="定时收信", headers={"Precedence": "bulk"}))
+    assert mailbox_poll_due() == 1  # the test settings run queued tasks at once
+    assert InboundMessage.objects.get(mailbox=box).subject == "定时收信"
+    box.refresh_from_db()
+    box.use_idle = True
+    box.save()
+    assert mailbox_poll_due() == 0  # just polled: an IDLE process is presumed to keep it fresh
+    client.logout()
+
+
+@pytest.mark.django_db
+def test_check_reports_mailbox_problems_and_quarantine(dovecot: Dovecot) -> None:
+    from weibao.core.health import Level
+    from weibao.mail.checks import check_mailboxes
+
+    box, client = _account(dovecot)
+    client.logout()
+    broken = mailbox(name="坏邮箱", address="broken@weibao.test", protocol=Protocol.IMAP, imap_host="")
+    lines = {r.name: r for r in check_mailboxes()}
+    assert lines[f"mailbox {broken.name}"].level == Level.FAIL
+    assert lines[f"mailbox {box.name}"].level == Level.OK
+    Mailbox.objects.filter(id=box.id).update(last_error="LoginError: bad password")
+    lines = {r.name: r for r in check_mailboxes()}
+    assert lines[f"mailbox {box.name}"].level == Level.WARN and "bad password" in lines[f"mailbox {box.name}"].detail
+    assert lines["mail quarantine"].level == Level.OK
+
+
+@pytest.mark.django_db
+def test_poll_command_prints_what_it_fetched(dovecot: Dovecot, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    from weibao.cli import main
+
+    monkeypatch.setattr("weibao.cli._setup", lambda: None)
+    box, client = _account(dovecot)
+    client.append("INBOX", make_mail(subject="命令行收信", headers={"Auto-Submitted": "auto-replied"}))
+    assert main(["mail", "poll", "--mailbox", box.name]) == 0
+    assert f"{box.name}: fetched 1, new 1 (machine: 1)" in capsys.readouterr().out
+    client.logout()

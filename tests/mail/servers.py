@@ -52,6 +52,7 @@ class Dovecot:
         self.binary = binary
         self.dir = Path(tempfile.mkdtemp(prefix="weibao-dovecot-"))
         self.port = free_port()
+        self.tls_port = free_port()
         self.users_file = self.dir / "users"
         # Accounts are created before start: Dovecot's passwd-file reload is keyed on mtime (1 s), so
         # users appended while it runs may be refused for a moment.
@@ -60,6 +61,34 @@ class Dovecot:
         self.users_file.write_text("".join(f"{u}:{{PLAIN}}{self.password}::::::\n" for u in self.users))
         self._next = 0
         self.proc: subprocess.Popen[bytes] | None = None
+
+    def _make_certificate(self) -> None:
+        """A self-signed certificate for 127.0.0.1, so the tests can check TLS with verification on."""
+        import datetime as dt
+        import ipaddress
+
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import ec
+        from cryptography.x509.oid import NameOID
+
+        key = ec.generate_private_key(ec.SECP256R1())
+        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "weibao-test-imap")])
+        now = dt.datetime.now(dt.UTC)
+        cert = (
+            x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(days=1))
+            .not_valid_after(now + dt.timedelta(days=2))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256())
+        )
+        self.cert_file = self.dir / "cert.pem"
+        self.key_file = self.dir / "key.pem"
+        self.cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+        self.key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                                    serialization.NoEncryption()))
+        os.chmod(self.key_file, 0o600)
 
     def _write_config(self) -> Path:
         root = os.geteuid() == 0
@@ -72,6 +101,7 @@ class Dovecot:
             os.chmod(self.dir, 0o755)  # noqa: S103 - Dovecot's unprivileged processes must traverse it
             shutil.chown(mail_root, "nobody", "nogroup")
         userdb_args = f"uid={mail_user} " + (f"gid={mail_group} " if mail_group else f"gid={os.getegid()} ")
+        self._make_certificate()
         conf = self.dir / "dovecot.conf"
         conf.write_text(
             f"""
@@ -80,7 +110,9 @@ state_dir = {self.dir}/state
 log_path = {self.dir}/dovecot.log
 protocols = imap
 listen = 127.0.0.1
-ssl = no
+ssl = yes
+ssl_cert = <{self.cert_file}
+ssl_key = <{self.key_file}
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 default_login_user = {login_user}
@@ -102,7 +134,9 @@ service imap-login {{
     port = {self.port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {self.tls_port}
+    ssl = yes
   }}
 }}
 service anvil {{

@@ -14,7 +14,7 @@ from tests.mail.samples import make_mail
 from tests.mail.servers import Dovecot
 from weibao.mail import services
 from weibao.mail.imap import PROCESSED_FLAG, mailbox_idle, mailbox_poll
-from weibao.mail.models import InboundMessage, Mailbox, ProcessedAction, Protocol
+from weibao.mail.models import InboundMessage, Mailbox, ProcessedAction, Protocol, Security
 from weibao.mail.parsing import parse_message
 from weibao.mail.storage import raw_read
 
@@ -168,3 +168,19 @@ def test_poll_command_prints_what_it_fetched(dovecot: Dovecot, capsys: pytest.Ca
     assert main(["mail", "poll", "--mailbox", box.name]) == 0
     assert f"{box.name}: fetched 1, new 1 (machine: 1)" in capsys.readouterr().out
     client.logout()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("security", [Security.SSL, Security.STARTTLS])
+def test_tls_connections_verify_the_server_certificate(dovecot: Dovecot, security: str, settings: Any) -> None:
+    box, client = _account(dovecot)
+    client.append("INBOX", make_mail(subject="加密连接", headers={"Precedence": "bulk"}))
+    client.logout()
+    box.imap_security = security
+    box.imap_port = dovecot.tls_port if security == Security.SSL else dovecot.port
+    box.save()
+    settings.MAIL_CA_FILE = ""
+    refused = mailbox_poll(mailbox=box)
+    assert "CERTIFICATE_VERIFY_FAILED" in refused.error and refused.fetched == 0  # an unknown CA is refused
+    settings.MAIL_CA_FILE = str(dovecot.cert_file)
+    assert mailbox_poll(mailbox=box).new == 1

@@ -224,6 +224,7 @@ MAIL_MAX_BYTES = env.int("WEIBAO_MAIL_MAX_BYTES", 50 * 1024 * 1024, minimum=1024
 SMTPD_HOST = env.str("WEIBAO_SMTPD_HOST", "127.0.0.1")
 SMTPD_PORT = env.int("WEIBAO_SMTPD_PORT", 2525, minimum=1)
 MAIL_POLL_SECONDS = env.int("WEIBAO_MAIL_POLL_SECONDS", 60, minimum=5)
+MAIL_CA_FILE = env.str("WEIBAO_MAIL_CA_FILE", "")
 
 # --- vendor identity (printed on documents) -------------------------------------------------
 VENDOR_NAME = env.str("WEIBAO_VENDOR_NAME", "维保软件服务有限公司")

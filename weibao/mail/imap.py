@@ -38,7 +38,8 @@ class PollResult:
 def mailbox_connect(mailbox: Mailbox, *, timeout: float = 30) -> IMAPClient:
     if not mailbox.imap_host:
         raise ValidationFailed(f"邮箱 {mailbox.name} 未设置 IMAP 服务器", code="mailbox_config")
-    context = ssl.create_default_context()
+    # Certificates are always verified; an internal CA is given by WEIBAO_MAIL_CA_FILE.
+    context = ssl.create_default_context(cafile=settings.MAIL_CA_FILE or None)
     if mailbox.imap_security == Security.SSL:
         client = IMAPClient(mailbox.imap_host, port=mailbox.imap_port, ssl=True, ssl_context=context, timeout=timeout)
     else:

@@ -103,3 +103,8 @@ def test_inbox_pages_show_and_mark_read(world: World, web) -> None:
     assert "SR-2026-000001" in page
     assert client.post("/portal/notifications/", {"all": "1"}).status_code == 302
     assert not notification_list_for(customer).exists()
+
+
+def test_every_page_links_to_the_readers_inbox(world: World, web) -> None:
+    assert 'href="/staff/notifications/"' in web(world.users["engineer"]).get("/staff/").content.decode()
+    assert 'href="/portal/notifications/"' in web(world.users["customer_a"]).get("/portal/").content.decode()

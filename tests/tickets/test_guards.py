@@ -179,3 +179,13 @@ def test_numbers_are_yearly_and_sequential(world: World) -> None:
     with time_machine.travel(datetime(2027, 1, 2, 12, 0, tzinfo=clock.now().tzinfo), tick=False):
         c = make_ticket(world)
     assert (a.number, b.number, c.number) == ("SR-2026-000001", "SR-2026-000002", "SR-2027-000001")
+
+
+def test_refusals_speak_english_on_request(world: World) -> None:
+    from django.utils import translation
+
+    ticket = make_ticket(world)
+    with translation.override("en"), pytest.raises(TransitionNotAllowed) as refused:
+        ticket_transition(actor=world.users["manager"], ticket=ticket, transition="confirm")
+    message = refused.value.message
+    assert message.startswith("“Confirm resolution” is not possible in status “") and "确认" not in message

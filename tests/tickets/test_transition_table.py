@@ -82,3 +82,16 @@ def test_each_transition_refuses_actors_the_table_does_not_name(world: World, na
         with pytest.raises(TransitionNotAllowed):
             ticket_transition(actor=actor, ticket=ticket, transition=name, **_params(world, name))
         assert Ticket.objects.get(pk=ticket.pk).status == source
+
+
+def test_allowed_transitions_agrees_with_the_refusal_rules(world: World) -> None:
+    from weibao.core import clock
+    from weibao.tickets.states import allowed_transitions, refusal
+
+    actors = [None, world.users["engineer"], world.users["customer_a"], world.users["customer_b"]]
+    for status in Status:
+        ticket = place(make_ticket(world), status, world)
+        for actor in actors:
+            now = clock.now()
+            expected = [n for n, t in TRANSITIONS.items() if refusal(ticket, actor, t, now) is None]
+            assert allowed_transitions(ticket, actor, now) == expected, (status, actor)

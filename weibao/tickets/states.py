@@ -196,6 +196,13 @@ def refusal(ticket: Ticket, actor: Any, transition: Transition, now: datetime) -
 
 
 def allowed_transitions(ticket: Ticket, actor: Any, now: datetime | None = None) -> list[str]:
-    """The transitions the actor could fire now (guards on state included; parameters not)."""
+    """The transitions the actor could fire now (guards on state included; parameters not).
+
+    Same rules as `refusal`, without building the messages: the detail page and API call it on every view.
+    """
     moment = now or clock.now()
-    return [name for name, t in TRANSITIONS.items() if refusal(ticket, actor, t, moment) is None]
+    status, kind = Status(ticket.status), actor_kind(actor)
+    if kind is None or (kind is By.CUSTOMER and ticket.organisation_id != getattr(actor, "organisation_id", None)):
+        return []
+    return [name for name, t in TRANSITIONS.items()
+            if status in t.sources and kind in t.by and (t.guard is None or t.guard(ticket, moment) is None)]

@@ -180,8 +180,7 @@ def alarm_ingest(*, source: AlarmSource | None, alerts: list[ParsedAlert], now: 
             after = {"status": alarm.status}
             events.insert(0, AlarmEvent(alarm=alarm, kind=kind, before={}, after=after, data=data, created_at=now))
     if dirty:
-        Alarm.objects.bulk_update(list(dirty.values()), ["status", "resolved_at", "ends_at", "acknowledged_at", "acknowledged_by",
-                                                         "fire_count", "flapping", "last_seen_at"])
+        _save_changes(list(dirty.values()), now)
     if seen_only:
         Alarm.objects.filter(id__in=seen_only).update(last_seen_at=now)
     for event in events:
@@ -189,6 +188,23 @@ def alarm_ingest(*, source: AlarmSource | None, alerts: list[ParsedAlert], now: 
     saved = AlarmEvent.objects.bulk_create(events) if events else []
     touched = sorted({a.id for a in open_alarms.values() if a.id is not None} | set(dirty) | {e.alarm_id for e in saved})
     return saved, touched
+
+
+def _save_changes(alarms: list[Alarm], now: datetime) -> None:
+    """Write changed alarms. Recoveries (the bulk of a burst) share their values, so they go in one UPDATE
+    per distinct end time instead of Django's bulk_update, whose CASE-per-row statement grows with the batch."""
+    resolved: dict[datetime | None, list[int]] = {}
+    others: list[Alarm] = []
+    for alarm in alarms:
+        if alarm.status == AlarmStatus.RESOLVED:
+            resolved.setdefault(alarm.ends_at, []).append(alarm.id)
+        else:
+            others.append(alarm)
+    for ends_at, ids in resolved.items():
+        Alarm.objects.filter(id__in=ids).update(status=AlarmStatus.RESOLVED, resolved_at=now, ends_at=ends_at or now, last_seen_at=now)
+    if others:
+        Alarm.objects.bulk_update(others, ["status", "resolved_at", "ends_at", "acknowledged_at", "acknowledged_by", "fire_count",
+                                           "flapping", "last_seen_at"])
 
 
 def deliveries_prune(*, older_than: timedelta = timedelta(days=90)) -> int:

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
 
 from weibao.accounts import access
 from weibao.accounts.models import User
@@ -112,7 +113,8 @@ def probe_outcomes_apply(probes: dict[int, Probe], outcomes: list[Outcome], now:
 def probes_run_round(*, now: datetime | None = None, limit: int = ROUND_SIZE) -> int:
     """Run the probes that are due now (at most `limit`). Returns how many ran."""
     now = now or clock.now()
-    due = list(Probe.objects.filter(enabled=True, next_run_at__lte=now).exclude(kind=ProbeKind.HEARTBEAT)
+    due = list(Probe.objects.filter(Q(next_run_at__isnull=True) | Q(next_run_at__lte=now), enabled=True)
+               .exclude(kind=ProbeKind.HEARTBEAT)
                .select_related("system").order_by("next_run_at")[:limit])
     if not due:
         return 0

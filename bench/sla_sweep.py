@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("WEIBAO_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/wb_sla_bench")
 os.environ.setdefault("WEIBAO_DATA_DIR", "/tmp/wb-sla-bench")
 os.environ.setdefault("WEIBAO_SECRET_KEY", "bench-secret-key-that-is-long-enough-0123456789")
-os.environ.setdefault("WEIBAO_QUEUE_IMMEDIATE", "1")
+os.environ.setdefault("WEIBAO_QUEUE_URL", "redis://127.0.0.1:6379/6")  # delivery is the workers' job, not the sweep's
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "weibao.config.settings")
 
 

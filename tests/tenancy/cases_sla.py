@@ -59,3 +59,17 @@ CASES = [
     Case("api-v1:ticket-sla", "GET", lambda w: f"/api/v1/tickets/{ticket_with_clocks(w, 'b')}/sla",
          expect(200, anonymous=401, customer_a=404, customer_admin_a=404), name="other org", check=_targets),
 ]
+CASES += [
+    # reports are scoped by organisation: every signed-in user gets their own slice (checked in tests/sla)
+    Case("api-v1:sla-report", "GET", lambda w: "/api/v1/sla/report?from=2026-01", ANY_USER_API,
+         check=lambda w, p, r: _report_own_org(w, p, r)),
+    Case("api-v1:sla-report-export", "GET", lambda w: "/api/v1/sla/report/export?from=2026-01", ANY_USER_API),
+    Case("staff:sla-report", "GET", lambda w: "/staff/sla/report/?from=2026-01", STAFF_ONLY_WEB, api=False),
+]
+
+
+def _report_own_org(w: World, persona: str, response: Any) -> None:
+    if response.status_code != 200 or persona in ("engineer", "manager", "admin"):
+        return
+    own = w.org_a.name if persona in ("customer_a", "customer_admin_a") else w.org_b.name
+    assert {r["organisation"] for r in response.json()["rows"] if "organisation" in r} <= {own}

@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import F
 
 from weibao.accounts.models import Role, User
 from weibao.core import clock as core_clock
@@ -28,6 +29,7 @@ from weibao.tickets.services import ticket_assign, ticket_record_event, ticket_u
 
 log = logging.getLogger(__name__)
 WORKER = f"{socket.gethostname()}:{os.getpid()}"
+BATCH = 250
 RAISE = {"p4": "p3", "p3": "p2", "p2": "p1"}
 
 
@@ -45,9 +47,14 @@ def breach_record(c: Clock) -> bool:
         return False
     c.breached_at = moment
     ClockEvent.objects.create(clock=c, kind="breached", at=moment, data={"target_minutes": c.target_minutes})
+    _breach_timeline(c)
+    return True
+
+
+def _breach_timeline(c: Clock) -> None:
+    moment = c.breached_at or core_clock.now()
     ticket_record_event(actor=None, ticket=c.ticket, kind="sla_breached",
                         data={"metric": c.metric, "due_at": moment.isoformat(), "target_minutes": c.target_minutes})
-    return True
 
 
 def _recipients(ticket: Ticket, who: list[str]) -> set[int]:
@@ -125,10 +132,22 @@ def sla_sweep(now: datetime | None = None, limit: int = 1000) -> SweepResult:
     result = SweepResult()
     due_ids = list(Clock.objects.filter(state=ClockState.RUNNING, breached_at__isnull=True, due_at__lte=now)
                    .order_by("due_at").values_list("id", flat=True)[:limit])
-    for clock_id in due_ids:
+    # One commit per batch; rows claimed with row locks (skip_locked: a concurrent sweeper takes others)
+    # and flagged in one UPDATE; the per-row work left is the ticket's timeline event.
+    for i in range(0, len(due_ids), BATCH):
         with transaction.atomic():
-            c = Clock.objects.select_related("ticket").get(id=clock_id)
-            result.breached += breach_record(c)
+            rows = list(Clock.objects.select_for_update(skip_locked=True, of=("self",)).select_related("ticket")
+                        .filter(id__in=due_ids[i:i + BATCH], state=ClockState.RUNNING, breached_at__isnull=True,
+                                due_at__lte=now))
+            if not rows:
+                continue
+            Clock.objects.filter(id__in=[c.id for c in rows]).update(breached_at=F("due_at"))
+            ClockEvent.objects.bulk_create(ClockEvent(clock=c, kind="breached", at=c.due_at or now,
+                                                      data={"target_minutes": c.target_minutes}) for c in rows)
+            for c in rows:
+                c.breached_at = c.due_at
+                _breach_timeline(c)
+            result.breached += len(rows)
     step_ids = list(Clock.objects.filter(state=ClockState.RUNNING, next_step_at__lte=now)
                     .order_by("next_step_at").values_list("id", flat=True)[:limit])
     for clock_id in step_ids:

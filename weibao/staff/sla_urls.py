@@ -6,4 +6,5 @@ urlpatterns = [
     path("sla/calendars/", sla_views.calendar_list, name="sla-calendars"),
     path("sla/calendars/<str:public_id>/", sla_views.calendar_detail, name="sla-calendar"),
     path("sla/holidays/", sla_views.holiday_list, name="sla-holidays"),
+    path("sla/report/", sla_views.report, name="sla-report"),
 ]

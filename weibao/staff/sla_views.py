@@ -94,3 +94,21 @@ def holiday_list(request: HttpRequest) -> HttpResponse:
         "rows": rows, "year": year, "years": [year - 1, year, year + 1], "errors": errors,
         "coverage": holiday_coverage(), "can_edit": access.is_manager_or_admin(request.user),
     }, status=400 if errors else 200)
+
+
+@staff_required
+def report(request: HttpRequest) -> HttpResponse:
+    from django.utils import timezone
+
+    from weibao.sla.reports import DIMENSIONS, report_query, sla_attainment, sla_breaches
+
+    try:
+        query = report_query(request.GET.get("from"), request.GET.get("to"), request.GET.get("by"),
+                             today=timezone.localdate())
+    except DomainError as exc:
+        return render(request, "staff/sla/report.html", {"errors": {"message": exc.message, "details": exc.details},
+                                                         "dimensions": list(DIMENSIONS)}, status=400)
+    return render(request, "staff/sla/report.html", {
+        "query": query, "rows": sla_attainment(request.user, query), "breaches": sla_breaches(request.user, query),
+        "dimensions": list(DIMENSIONS), "querystring": request.GET.urlencode(),
+    })

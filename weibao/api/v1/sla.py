@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
+from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
@@ -136,3 +137,44 @@ class TicketSlaView(APIView):
         ticket = ticket_get_for(request.user, public_id)
         return Response({"ticket": ticket.public_id, "number": ticket.number,
                          "targets": sla_explain(ticket, internal=access.is_staff(request.user))})
+
+
+class SlaReportView(APIView):
+    @extend_schema(
+        summary="SLA attainment (first response, resolution) grouped by organisation/contract/priority/engineer/month",
+        parameters=[OpenApiParameter("from", OpenApiTypes.STR, description="YYYY-MM (default: January this year)"),
+                    OpenApiParameter("to", OpenApiTypes.STR, description="YYYY-MM inclusive (default: this month)"),
+                    OpenApiParameter("by", OpenApiTypes.STR,
+                                     description="comma-separated: organisation, contract, priority, engineer, month, metric")],
+        responses={200: OpenApiTypes.OBJECT, 400: ErrorSerializer},
+    )
+    def get(self, request: Request) -> Response:
+        from django.utils import timezone
+
+        from weibao.sla.reports import report_query, sla_attainment, sla_breaches
+
+        q = request.query_params
+        query = report_query(q.get("from"), q.get("to"), q.get("by"), today=timezone.localdate())
+        return Response({"from": query.start.isoformat(), "to_exclusive": query.end.isoformat(), "by": list(query.group_by),
+                         "rows": sla_attainment(request.user, query), "breached": sla_breaches(request.user, query)})
+
+
+class SlaReportExportView(APIView):
+    @extend_schema(
+        summary="The SLA report as an Excel workbook",
+        parameters=[OpenApiParameter("from", OpenApiTypes.STR), OpenApiParameter("to", OpenApiTypes.STR),
+                    OpenApiParameter("by", OpenApiTypes.STR)],
+        responses={(200, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"): OpenApiTypes.BINARY,
+                   400: ErrorSerializer},
+    )
+    def get(self, request: Request) -> HttpResponse:
+        from django.utils import timezone
+
+        from weibao.sla.reports import report_query, sla_report_xlsx
+
+        q = request.query_params
+        query = report_query(q.get("from"), q.get("to"), q.get("by"), today=timezone.localdate())
+        response = HttpResponse(sla_report_xlsx(request.user, query),
+                                content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        response["Content-Disposition"] = f'attachment; filename="sla-{query.start:%Y%m}.xlsx"'
+        return response

@@ -8,4 +8,6 @@ urlpatterns = [
     path("holidays", sla.HolidayListView.as_view(), name="holiday-list"),
     path("holidays/import", sla.HolidayImportView.as_view(), name="holiday-import"),
     path("tickets/<str:public_id>/sla", sla.TicketSlaView.as_view(), name="ticket-sla"),
+    path("sla/report", sla.SlaReportView.as_view(), name="sla-report"),
+    path("sla/report/export", sla.SlaReportExportView.as_view(), name="sla-report-export"),
 ]

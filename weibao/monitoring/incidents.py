@@ -55,7 +55,7 @@ def _fact(alarm: Alarm) -> dict[str, Any]:
 def incident_for_alarm(alarm: Alarm) -> Ticket | None:
     """Attach a firing alarm to its incident, opening one when the policy says so. Returns the incident."""
     with transaction.atomic():
-        alarm = Alarm.objects.select_for_update().select_related("system", "source", "incident").get(id=alarm.id)
+        alarm = Alarm.objects.select_for_update(of=("self",)).select_related("system", "source", "incident").get(id=alarm.id)
         if alarm.status not in (AlarmStatus.FIRING, AlarmStatus.ACKNOWLEDGED) or alarm.system is None:
             return None  # silenced (maintenance), already resolved, or not mapped to a system: no incident
         if alarm.incident is not None:

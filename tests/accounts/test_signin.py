@@ -165,13 +165,15 @@ def test_required_two_factor_sends_the_user_to_enrolment_first(web, api) -> None
     user = UserFactory(username="chen", role=Role.MANAGER, mfa_required=True)
     client = Client()
     assert _login(client, "chen").status_code == 302
-    for path in ("/staff/", "/admin/", "/"):
+    for path in ("/staff/", "/admin/", "/", "/accounts/me/"):
         response = client.get(path)
         assert response.status_code == 302 and response["Location"] == "/accounts/me/totp/", path
     # the API is closed to that session as well, and no token can be had with the password
     blocked = client.get("/api/v1/systems")
     assert blocked.status_code == 403 and blocked.json()["code"] == "second_factor_required"
     assert api().post("/api/v1/auth/token", {"username": "chen", "password": PASSWORD}, format="json").status_code == 401
+    client.post("/accounts/me/", {"create_token": "1", "name": "sidestep", "scope": "write"})
+    assert not user.api_tokens.exists()
     _enrol(client, user)
     assert client.get("/staff/").status_code == 200
     # and it cannot be switched off while required

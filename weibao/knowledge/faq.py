@@ -17,7 +17,7 @@ from typing import Any
 
 from weibao.search import tokenizer
 
-THRESHOLD = 0.3
+THRESHOLD = 0.25  # endava sample: category purity of the top 20 groups 0.876 (0.874 at 0.3), more grouped
 MAX_TERMS = 15
 
 

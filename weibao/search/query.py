@@ -25,6 +25,7 @@ MAX_LIMIT = 50
 RECENCY_BOOST = 0.3  # a document from today scores up to 30 % above an equally relevant old one
 RECENCY_HALF_LIFE_DAYS = 180.0
 SNIPPET_CHARS = 160
+SHORT_QUERY_WORDS = 3
 MAX_SNIPPET_SCAN = 50_000
 
 
@@ -121,7 +122,9 @@ def search(*, actor: Actor | None, q: str, filters: Filters | None = None, limit
     for doc_id, score in backend.match(words, any_word=False, where=where, limit=want):
         scored[doc_id] = 1000.0 + score  # every document with all the words ranks above partial matches
     complete = set(scored)
-    if len(scored) < want and len(words) > 1:
+    # Partial matches fill up a short list for long queries (a customer's description, a whole ticket);
+    # a short query that found documents with all its words is precise, and partial matches are noise.
+    if len(scored) < want and len(words) > 1 and (not scored or len(words) > SHORT_QUERY_WORDS):
         for doc_id, score in backend.match(words, any_word=True, where=where, limit=want):
             scored.setdefault(doc_id, score)
     docs = SearchDocument.objects.in_bulk(list(scored))

@@ -43,7 +43,7 @@ class HitSerializer(serializers.Serializer):
 def hit_url(hit: Hit, *, staff: bool) -> str:
     if hit.kind == "article":
         return f"/staff/kb/articles/{hit.public_id}" if staff else f"/kb/{hit.public_id}"
-    return f"/staff/tickets/{hit.public_id}" if staff else f"/portal/tickets/{hit.public_id}"
+    return f"/staff/tickets/{hit.public_id}/" if staff else f"/portal/tickets/{hit.public_id}/"
 
 
 def _day(value: str | None, name: str, *, end: bool = False) -> datetime | None:

@@ -26,8 +26,8 @@ class Where:
 class SearchBackend(Protocol):
     name: str
 
-    def write(self, rows: Sequence[tuple[int, str, str]]) -> None:
-        """(document id, title words, body words) — insert or replace."""
+    def write(self, rows: Sequence[tuple[int, str, str]], *, fresh: bool = False) -> None:
+        """(document id, title words, body words) — insert or replace; fresh: the ids are new (reindex)."""
 
     def delete(self, doc_ids: Sequence[int]) -> None: ...
 
@@ -41,11 +41,12 @@ class SearchBackend(Protocol):
 class SqliteFts5Backend:
     name = "sqlite-fts5"
 
-    def write(self, rows: Sequence[tuple[int, str, str]]) -> None:
+    def write(self, rows: Sequence[tuple[int, str, str]], *, fresh: bool = False) -> None:
         if not rows:
             return
         with connection.cursor() as cur:
-            cur.executemany("DELETE FROM search_fts WHERE rowid = %s", [(r[0],) for r in rows])
+            if not fresh:
+                cur.executemany("DELETE FROM search_fts WHERE rowid = %s", [(r[0],) for r in rows])
             cur.executemany("INSERT INTO search_fts (rowid, title, body) VALUES (%s, %s, %s)", list(rows))
 
     def delete(self, doc_ids: Sequence[int]) -> None:
@@ -81,7 +82,7 @@ class SqliteFts5Backend:
 class PostgresBackend:
     name = "postgresql"
 
-    def write(self, rows: Sequence[tuple[int, str, str]]) -> None:
+    def write(self, rows: Sequence[tuple[int, str, str]], *, fresh: bool = False) -> None:
         if not rows:
             return
         with connection.cursor() as cur:

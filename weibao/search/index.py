@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
-from django.db import transaction
+from django.db import connection, transaction
 
+from weibao.core import clock
 from weibao.search import tokenizer
 from weibao.search.backends import get_backend
 from weibao.search.models import SearchDocument
@@ -120,6 +121,37 @@ def unindex_object(kind: str, ref_id: int) -> None:
         SearchDocument.objects.filter(id__in=ids).delete()
 
 
+_COLUMNS = ("id", "kind", "ref_id", "part", "public_id", "title", "body", "visibility", "org_ids", "organisation_id",
+            "system_ids", "status", "subtype", "label", "source_created_at", "indexed_at")
+
+
+def _bulk_insert(objs: list[SearchDocument]) -> None:
+    """Insert with ids reserved up front and one executemany: bulk_create's per-row SQL compiling was the
+    slowest step of a full reindex (≈0.35 ms a row). Runs inside the caller's transaction."""
+    if not objs:
+        return
+    with connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            cur.execute("SELECT nextval(pg_get_serial_sequence('search_searchdocument', 'id')) FROM generate_series(1, %s)",
+                        [len(objs)])
+            ids = [int(r[0]) for r in cur.fetchall()]
+        else:
+            # Above every FTS rowid too: a row deleted behind the index's back must not collide with a new id.
+            cur.execute("SELECT MAX(COALESCE((SELECT MAX(id) FROM search_searchdocument), 0), "
+                        "COALESCE((SELECT MAX(rowid) FROM search_fts), 0))")
+            first = int(cur.fetchone()[0]) + 1
+            ids = list(range(first, first + len(objs)))
+        now = clock.now()
+        for obj, new_id in zip(objs, ids, strict=True):
+            obj.id = new_id
+            obj.indexed_at = now
+        placeholders = ", ".join(["%s"] * len(_COLUMNS))
+        cur.executemany(
+            f"INSERT INTO search_searchdocument ({', '.join(_COLUMNS)}) VALUES ({placeholders})",  # noqa: S608 - constants
+            [[getattr(o, c) for c in _COLUMNS] for o in objs],
+        )
+
+
 def reindex(kinds: Sequence[str] | None = None, *, batch_size: int = 1000,
             progress: Callable[[str, int, int], None] | None = None) -> dict[str, int]:
     """Rebuild the index of the given kinds (all by default) from their sources; one transaction per batch."""
@@ -138,14 +170,9 @@ def reindex(kinds: Sequence[str] | None = None, *, batch_size: int = 1000,
             specs = source.documents(batch)
             with transaction.atomic():
                 flat = [s for docs in specs.values() for s in docs]
-                objs = SearchDocument.objects.bulk_create([_row(s) for s in flat], batch_size=500)
-                if any(o.id is None for o in objs):  # databases without RETURNING on bulk insert
-                    keys = {(s.ref_id, s.part) for s in flat}
-                    found = {(r, p): i for i, r, p in SearchDocument.objects.filter(kind=kind, ref_id__in=batch)
-                             .values_list("id", "ref_id", "part") if (r, p) in keys}
-                    for o in objs:
-                        o.id = found[(o.ref_id, o.part)]
-                backend.write([(o.id, *_words(s)) for o, s in zip(objs, flat, strict=True)])
+                objs = [_row(s) for s in flat]
+                _bulk_insert(objs)
+                backend.write([(o.id, *_words(s)) for o, s in zip(objs, flat, strict=True)], fresh=True)
             seen += len(batch)
             if progress:
                 progress(kind, seen, total)

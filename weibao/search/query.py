@@ -26,6 +26,7 @@ RECENCY_BOOST = 0.3  # a document from today scores up to 30 % above an equally 
 RECENCY_HALF_LIFE_DAYS = 180.0
 SNIPPET_CHARS = 160
 SHORT_QUERY_WORDS = 3
+OR_WORDS = 12
 MAX_SNIPPET_SCAN = 50_000
 
 
@@ -125,7 +126,8 @@ def search(*, actor: Actor | None, q: str, filters: Filters | None = None, limit
     # Partial matches fill up a short list for long queries (a customer's description, a whole ticket);
     # a short query that found documents with all its words is precise, and partial matches are noise.
     if len(scored) < want and len(words) > 1 and (not scored or len(words) > SHORT_QUERY_WORDS):
-        for doc_id, score in backend.match(words, any_word=True, where=where, limit=want):
+        # The first OR_WORDS words only: every extra word of an OR query reads another posting list.
+        for doc_id, score in backend.match(words[:OR_WORDS], any_word=True, where=where, limit=want):
             scored.setdefault(doc_id, score)
     docs = SearchDocument.objects.in_bulk(list(scored))
     now = clock.now()

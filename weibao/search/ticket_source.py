@@ -40,7 +40,8 @@ class TicketSource:
             last = ids[-1]
 
     def documents(self, ids: Sequence[int]) -> dict[int, list[DocSpec]]:
-        tickets = {t.id: t for t in self.Ticket.objects.filter(id__in=ids).only(
+        # values(), not model instances: a full reindex reads a million of these.
+        tickets = {t["id"]: t for t in self.Ticket.objects.filter(id__in=ids).values(
             "id", "public_id", "number", "subject", "description", "organisation_id", "system_id", "status", "type",
             "resolution_text", "resolution_root_cause", "created_at", "tags")}
         public: dict[int, list[str]] = {}
@@ -54,13 +55,14 @@ class TicketSource:
         out: dict[int, list[DocSpec]] = {}
         for tid, t in tickets.items():
             common: dict[str, Any] = {
-                "kind": KIND, "ref_id": tid, "public_id": t.public_id, "title": t.subject, "created_at": t.created_at,
-                "organisation_id": t.organisation_id, "system_ids": [t.system_id] if t.system_id else [],
-                "status": str(t.status), "subtype": str(t.type), "label": t.number,
+                "kind": KIND, "ref_id": tid, "public_id": t["public_id"], "title": t["subject"], "created_at": t["created_at"],
+                "organisation_id": t["organisation_id"], "system_ids": [t["system_id"]] if t["system_id"] else [],
+                "status": str(t["status"]), "subtype": str(t["type"]), "label": t["number"],
             }
-            tags = t.tags if isinstance(t.tags, str) else " ".join(map(str, t.tags or []))
-            body = "\n".join([t.description or "", *public.get(tid, []), t.resolution_root_cause or "", t.resolution_text or ""])
-            docs = [DocSpec(**common, body=body, visibility=Visibility.ORGS, org_ids=[t.organisation_id], extra_words=tags)]
+            tags = t["tags"] if isinstance(t["tags"], str) else " ".join(map(str, t["tags"] or []))
+            body = "\n".join([t["description"] or "", *public.get(tid, []), t["resolution_root_cause"] or "",
+                              t["resolution_text"] or ""])
+            docs = [DocSpec(**common, body=body, visibility=Visibility.ORGS, org_ids=[t["organisation_id"]], extra_words=tags)]
             if internal.get(tid):
                 docs.append(DocSpec(**common, part="internal", body="\n".join(internal[tid]), visibility=Visibility.STAFF))
             for att in attachments.get(tid, []):
@@ -69,8 +71,8 @@ class TicketSource:
                 if not text.strip():
                     continue
                 hidden = bool(getattr(att, "internal", False)) or bool(att.message and att.message.internal)
-                docs.append(DocSpec(**(common | {"title": f"{t.subject} · {att.filename}"}), part=f"att:{att.id}", body=text,
+                docs.append(DocSpec(**(common | {"title": f"{t['subject']} · {att.filename}"}), part=f"att:{att.id}", body=text,
                                     visibility=Visibility.STAFF if hidden else Visibility.ORGS,
-                                    org_ids=[] if hidden else [t.organisation_id]))
+                                    org_ids=[] if hidden else [t["organisation_id"]]))
             out[tid] = docs
         return out

@@ -248,3 +248,10 @@ def test_decode_bytes_never_loses_text_for_wrong_labels() -> None:
     assert decode_bytes("中文".encode("gbk"), "utf-8") == "中文"  # GBK under a UTF-8 label
     assert decode_bytes("中文".encode("gbk"), "no-such-charset") == "中文"
     assert decode_bytes(base64.b64decode("/w=="), None)  # undecodable byte is replaced, never raises
+
+
+def test_nul_characters_never_reach_the_database_fields() -> None:
+    raw = b"From: a\x00b <x@y.cn>\r\nSubject: =?utf-8?B?5LitAOaWhw==?=\r\nMessage-ID: <a\x00b@y.cn>\r\n\r\nbody\x00text\r\n"
+    mail = parse_message(raw)
+    assert "\x00" not in mail.subject + mail.text + mail.new_text + mail.from_name + mail.message_id
+    assert mail.subject == "中文"

@@ -279,7 +279,23 @@ def mail_failed_recipients(mail: ParsedMail, walker: _Walker) -> list[str]:
     return []
 
 
+def _without_nul(mail: ParsedMail) -> ParsedMail:
+    """NUL characters cannot be stored in PostgreSQL text and mean nothing in mail text: drop them."""
+    for name, value in vars(mail).items():
+        if isinstance(value, str) and "\x00" in value:
+            setattr(mail, name, value.replace("\x00", ""))
+        elif isinstance(value, list) and value and isinstance(value[0], str):
+            setattr(mail, name, [v.replace("\x00", "") for v in value])
+    for att in mail.attachments:
+        att.filename = att.filename.replace("\x00", "") or "attachment"
+    return mail
+
+
 def parse_message(raw: bytes) -> ParsedMail:
+    return _without_nul(_parse(raw))
+
+
+def _parse(raw: bytes) -> ParsedMail:
     mail = ParsedMail()
     try:
         msg = BytesParser(policy=policy.default).parsebytes(raw)

@@ -114,7 +114,7 @@ def mail_process(*, inbound: InboundMessage, parsed: ParsedMail | None = None, f
         log.exception("mail %s could not be processed", inbound.pk)
         tail = "".join(traceback.format_exception(exc)[-3:])
         inbound.status, inbound.outcome = InboundStatus.QUARANTINED, Outcome.NONE
-        inbound.error = f"{type(exc).__name__}: {exc}\n\n{tail}"[:4000]
+        inbound.error = f"{type(exc).__name__}: {exc}\n\n{tail}"[:4000].replace("\x00", "")
     inbound.processed_at = clock.now()
     inbound.save()
     return inbound

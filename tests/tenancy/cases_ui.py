@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 from typing import Any
 
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -10,7 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from tests.personas import World
 from tests.tenancy.matrix import Case, expect
 from tests.ui.factories import closed, resolved, ticket_for
-from weibao.tickets import services
+from weibao.tickets import services, services_work
 
 STAFF_PAGE = expect(404, anonymous=302, engineer=200, manager=200, admin=200)
 STAFF_WRITE = expect(404, anonymous=302, engineer=302, manager=302, admin=302)
@@ -41,6 +40,10 @@ def t_resolved(w: World) -> Any:
 
 def t_closed(w: World) -> Any:
     return _cached(w, "ui_closed", lambda: closed(w, ticket_for(w, subject="甲单位已关闭")))
+
+
+def survey_token(w: World) -> str:
+    return _cached(w, "ui_survey", lambda: services_work.ticket_survey_link(ticket=t_closed(w)))
 
 
 def attachment(w: World, internal: bool = False) -> Any:
@@ -116,21 +119,22 @@ CASES = [
     Case("portal:ticket-attachment", "GET",
          lambda w: portal(f"{t_new(w).public_id}/attachments/{attachment(w, True).public_id}/"),
          expect(404, anonymous=302), api=False, name="internal"),
+    # --- work around and after the request ------------------------------------------------------
+    Case("staff:ticket-time", "POST", lambda w: staff(f"{t_new(w).public_id}/time/"), STAFF_WRITE, api=False,
+         fmt="form", body=lambda w: {"time-mode": "remote", "time-started_at": "2026-11-20T09:00", "time-minutes": "30",
+                                     "time-billable": "on"}),
+    Case("staff:ticket-visit", "POST", lambda w: staff(f"{t_new(w).public_id}/visits/"), STAFF_WRITE, api=False,
+         fmt="form", body=lambda w: {"visit-date": "2026-11-20", "visit-engineers": [w.users["engineer"].pk],
+                                     "visit-summary": "现场排查"}),
+    Case("staff:ticket-followup", "POST", lambda w: staff(f"{t_closed(w).public_id}/follow-up/"), MANAGER_WRITE, api=False,
+         fmt="form", body=lambda w: {"followup-result": "satisfied", "followup-note": "客户满意"}),
+    Case("staff:ticket-quality", "POST", lambda w: staff(f"{t_closed(w).public_id}/quality/"), MANAGER_WRITE, api=False,
+         fmt="form", body=lambda w: {"quality-score": "90", "quality-findings": "记录完整"}),
+    Case("portal:ticket-rate", "POST", lambda w: portal(f"{t_closed(w).public_id}/rate/"), ORG_A_WRITE, api=False,
+         fmt="form", body=lambda w: {"rating": "5", "comment": "很及时"}),
+    # the one-time survey link needs no sign-in: whoever holds it may answer, once
+    Case("portal:survey", "GET", lambda w: f"/portal/survey/{survey_token(w)}/", expect(200), api=False),
+    Case("portal:survey", "GET", lambda w: "/portal/survey/not-a-token/", expect(404), api=False, name="unknown token"),
+    Case("portal:survey", "POST", lambda w: f"/portal/survey/{survey_token(w)}/", expect(200), api=False, fmt="form",
+         body=lambda w: {"rating": "4", "comment": "不错"}),
 ]
-
-# Work around and after the request needs `weibao.tickets.services_work` (its routes exist only then).
-if importlib.util.find_spec("weibao.tickets.services_work") is not None:
-    CASES += [
-        Case("staff:ticket-time", "POST", lambda w: staff(f"{t_new(w).public_id}/time/"), STAFF_WRITE, api=False,
-             fmt="form", body=lambda w: {"time-mode": "remote", "time-started_at": "2026-11-20T09:00", "time-minutes": "30",
-                                         "time-billable": "on"}),
-        Case("staff:ticket-visit", "POST", lambda w: staff(f"{t_new(w).public_id}/visits/"), STAFF_WRITE, api=False,
-             fmt="form", body=lambda w: {"visit-date": "2026-11-20", "visit-engineers": [w.users["engineer"].pk],
-                                         "visit-summary": "现场排查"}),
-        Case("staff:ticket-followup", "POST", lambda w: staff(f"{t_closed(w).public_id}/follow-up/"), MANAGER_WRITE, api=False,
-             fmt="form", body=lambda w: {"followup-result": "satisfied", "followup-note": "客户满意"}),
-        Case("staff:ticket-quality", "POST", lambda w: staff(f"{t_closed(w).public_id}/quality/"), MANAGER_WRITE, api=False,
-             fmt="form", body=lambda w: {"quality-score": "90", "quality-findings": "记录完整"}),
-        Case("portal:ticket-rate", "POST", lambda w: portal(f"{t_closed(w).public_id}/rate/"), ORG_A_WRITE, api=False,
-             fmt="form", body=lambda w: {"rating": "5", "comment": "很及时"}),
-    ]

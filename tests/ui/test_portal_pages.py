@@ -121,3 +121,41 @@ def test_portal_speaks_english_to_an_english_customer(world: World, web: Any) ->
         page = client.get(url).content.decode()
         assert "Submit a service request" in page, url
         assert "提交服务请求" not in page, url
+
+
+def test_customer_rates_a_closed_request_once(world: World, web: Any) -> None:
+    ticket = closed(world, ticket_for(world))
+    client = web(world.users["customer_a"])
+    assert 'id="rating"' in client.get(f"/portal/tickets/{ticket.public_id}/").content.decode()
+    assert client.post(f"/portal/tickets/{ticket.public_id}/rate/", {"rating": "9"}).status_code == 400
+    assert client.post(f"/portal/tickets/{ticket.public_id}/rate/", {"rating": "4", "comment": "还行"}).status_code == 302
+    ticket.survey.refresh_from_db()
+    assert (ticket.survey.rating, ticket.survey.comment) == (4, "还行")
+    page = client.get(f"/portal/tickets/{ticket.public_id}/").content.decode()
+    assert 'id="rating"' not in page and "4/5" in page
+    assert client.post(f"/portal/tickets/{ticket.public_id}/rate/", {"rating": "1"}).status_code == 409
+    ticket.survey.refresh_from_db()
+    assert ticket.survey.rating == 4
+
+
+def test_survey_link_works_without_sign_in_once(world: World, client: Any) -> None:
+    from weibao.tickets.services_work import ticket_survey_link
+
+    ticket = closed(world, ticket_for(world))
+    token = ticket_survey_link(ticket=ticket)
+    page = client.get(f"/portal/survey/{token}/")
+    assert page.status_code == 200 and ticket.number in page.content.decode()
+    assert client.post(f"/portal/survey/{token}/", {"rating": "0"}).status_code == 400
+    done = client.post(f"/portal/survey/{token}/", {"rating": "5", "comment": "很好"})
+    assert done.status_code == 200 and 'id="survey-thanks"' in done.content.decode()
+    ticket.survey.refresh_from_db()
+    assert ticket.survey.rating == 5
+    assert client.get(f"/portal/survey/{token}/").status_code == 404
+
+
+def test_survey_page_speaks_english_by_cookie(world: World, client: Any) -> None:
+    from weibao.tickets.services_work import ticket_survey_link
+
+    token = ticket_survey_link(ticket=closed(world, ticket_for(world)))
+    client.cookies["django_language"] = "en"
+    assert "Satisfaction survey" in client.get(f"/portal/survey/{token}/").content.decode()

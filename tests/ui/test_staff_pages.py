@@ -256,3 +256,56 @@ def test_request_page_speaks_english(world: World, web: Any) -> None:
     page = web(engineer).get(f"/staff/tickets/{ticket.public_id}/").content.decode()
     assert "Reply / internal note" in page and "Actions" in page
     assert "回复 / 内部备注" not in page
+
+
+def test_time_and_visit_are_recorded_from_the_request_page(world: World, web: Any) -> None:
+    ticket = in_progress(world, ticket_for(world))
+    client = web(world.users["engineer"])
+    response = client.post(f"/staff/tickets/{ticket.public_id}/time/", {
+        "time-mode": "onsite", "time-started_at": "2026-11-20T09:00", "time-minutes": "90", "time-note": "现场排查"})
+    assert response.status_code == 302
+    response = client.post(f"/staff/tickets/{ticket.public_id}/visits/", {
+        "visit-date": "2026-11-20", "visit-engineers": [world.users["engineer"].pk], "visit-customer_signatory": "王科长",
+        "visit-summary": "更换配置文件"})
+    assert response.status_code == 302
+    page = client.get(f"/staff/tickets/{ticket.public_id}/").content.decode()
+    assert "现场排查" in page and "王科长" in page
+    assert ticket.time_entries.get().minutes == 90
+
+
+def test_time_entry_with_bad_minutes_is_refused_and_nothing_is_stored(world: World, web: Any) -> None:
+    ticket = in_progress(world, ticket_for(world))
+    response = web(world.users["engineer"]).post(f"/staff/tickets/{ticket.public_id}/time/", {
+        "time-mode": "remote", "time-started_at": "2026-11-20T09:00", "time-minutes": "0"})
+    assert response.status_code == 400 and ticket.time_entries.count() == 0
+
+
+def test_manager_records_a_follow_up_call_and_a_quality_review(world: World, web: Any) -> None:
+    done = closed(world, ticket_for(world))
+    client = web(world.users["manager"])
+    response = client.post(f"/staff/tickets/{done.public_id}/follow-up/",
+                           {"followup-result": "satisfied", "followup-note": "客户很满意", "back": "followup"})
+    assert response.status_code == 302 and response["Location"] == "/staff/tickets/follow-ups/"
+    assert done.number not in client.get("/staff/tickets/follow-ups/").content.decode()
+    response = client.post(f"/staff/tickets/{done.public_id}/quality/", {"quality-score": "88", "quality-findings": "记录完整"})
+    assert response.status_code == 302
+    assert done.quality_review.score == 88
+    # a second review is refused: one per request
+    again = client.post(f"/staff/tickets/{done.public_id}/quality/", {"quality-score": "10"})
+    assert again.status_code == 409
+
+
+def test_engineer_cannot_record_follow_ups(world: World, web: Any) -> None:
+    done = closed(world, ticket_for(world))
+    response = web(world.users["engineer"]).post(f"/staff/tickets/{done.public_id}/follow-up/", {"followup-result": "satisfied"})
+    assert response.status_code == 403
+    assert not done.follow_ups.exists()
+
+
+def test_canned_replies_are_offered_filled_in_for_the_request(world: World, web: Any) -> None:
+    from weibao.tickets.services_work import canned_reply_save
+
+    canned_reply_save(actor=world.users["manager"], title="已收到", body="您好，{number} 已收到，我们正在处理。")
+    ticket = ticket_for(world)
+    page = web(world.users["engineer"]).get(f"/staff/tickets/{ticket.public_id}/").content.decode()
+    assert f"您好，{ticket.number} 已收到" in page

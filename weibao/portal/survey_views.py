@@ -9,19 +9,18 @@ from django.views.decorators.http import require_http_methods
 
 from weibao.core.errors import DomainError
 from weibao.portal import ticket_forms as pf
-from weibao.staff.ticket_queues import work_services
+from weibao.tickets import services_work
 
 
 @require_http_methods(["GET", "POST"])
 def survey(request: HttpRequest, token: str) -> HttpResponse:
-    services_work = work_services()
     found = services_work.survey_for_token(token)
     if found is None:
         return render(request, "portal/survey.html", {"invalid": True}, status=404)
     form = pf.RatingForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services_work.survey_answer_by_token(token=token, rating=form.cleaned_data["rating"],
+            services_work.ticket_survey_answer_by_token(token=token, rating=form.cleaned_data["rating"],
                                                  comment=form.cleaned_data["comment"])
         except DomainError as exc:
             return render(request, "portal/survey.html", {"survey": found, "form": form, "error": exc.message},

@@ -26,8 +26,7 @@ from weibao.core.keyset import keyset_page
 from weibao.core.panels import render_panels
 from weibao.customers.selectors import system_list_for
 from weibao.portal import ticket_forms as pf
-from weibao.staff.ticket_queues import work_services
-from weibao.tickets import selectors, services
+from weibao.tickets import selectors, services, services_work
 from weibao.tickets.models import Ticket
 from weibao.tickets.states import TRANSITIONS, Status, allowed_transitions
 
@@ -191,13 +190,12 @@ def ticket_decision(request: HttpRequest, public_id: str) -> HttpResponse:
 @customer_required
 @require_POST
 def ticket_rate(request: HttpRequest, public_id: str) -> HttpResponse:
-    services_work = work_services()
     ticket = _ticket(request, public_id)
     form = pf.RatingForm(request.POST)
     if not form.is_valid():
         return _fail(request, ticket, _("请选择满意度（1–5）。"), 400, rating=form)
     try:
-        services_work.survey_answer(actor=_user(request), ticket=ticket, rating=form.cleaned_data["rating"],
+        services_work.ticket_survey_answer(actor=_user(request), ticket=ticket, rating=form.cleaned_data["rating"],
                                     comment=form.cleaned_data["comment"])
     except DomainError as exc:
         return _fail(request, ticket, exc.message, exc.status, rating=form)

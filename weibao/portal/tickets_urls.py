@@ -1,5 +1,3 @@
-import importlib.util
-
 from django.urls import path
 
 from weibao.portal import survey_views
@@ -11,12 +9,7 @@ urlpatterns = [
     path("tickets/<str:public_id>/", views.ticket_detail, name="ticket-detail"),
     path("tickets/<str:public_id>/reply/", views.ticket_reply, name="ticket-reply"),
     path("tickets/<str:public_id>/decision/", views.ticket_decision, name="ticket-decision"),
+    path("tickets/<str:public_id>/rate/", views.ticket_rate, name="ticket-rate"),
     path("tickets/<str:public_id>/attachments/<str:attachment_id>/", views.ticket_attachment, name="ticket-attachment"),
+    path("survey/<str:token>/", survey_views.survey, name="survey"),
 ]
-
-# Ratings and the one-time survey link are written by `weibao.tickets.services_work` once it exists.
-if importlib.util.find_spec("weibao.tickets.services_work") is not None:
-    urlpatterns += [
-        path("tickets/<str:public_id>/rate/", views.ticket_rate, name="ticket-rate"),
-        path("survey/<str:token>/", survey_views.survey, name="survey"),
-    ]

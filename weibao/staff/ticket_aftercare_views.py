@@ -6,7 +6,6 @@ through the tickets selectors only.
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from django.contrib import messages
@@ -20,16 +19,15 @@ from django.views.decorators.http import require_GET, require_POST
 
 from weibao.accounts import access
 from weibao.accounts.models import User
-from weibao.core import clock
 from weibao.core.errors import DomainError
 from weibao.staff import ticket_forms as tf
 from weibao.staff.access import staff_required
-from weibao.staff.ticket_queues import work_services
 from weibao.staff.ticket_views import _invalid, _ticket, detail_context
-from weibao.tickets import selectors
+from weibao.tickets import selectors, services_work
 from weibao.tickets.states import ACTIVE, STATUS_LABELS, Status
 
 FOLLOW_UP_DAYS = 30
+QUALITY_SAMPLE = 20
 
 
 def _user(request: HttpRequest) -> User:
@@ -41,9 +39,9 @@ def _require_manager(request: HttpRequest) -> None:
         raise PermissionDenied
 
 
-def _done(request: HttpRequest, ticket: Any, fn_name: str, success: str, **kwargs: Any) -> HttpResponse:
+def _done(request: HttpRequest, ticket: Any, fn: Any, success: str, **kwargs: Any) -> HttpResponse:
     try:
-        getattr(work_services(), fn_name)(actor=_user(request), ticket=ticket, **kwargs)
+        fn(actor=_user(request), ticket=ticket, **kwargs)
     except DomainError as exc:
         messages.error(request, exc.message)
         return render(request, "staff/tickets/detail.html", detail_context(request, ticket), status=exc.status)
@@ -59,7 +57,7 @@ def time_entry_add(request: HttpRequest, public_id: str) -> HttpResponse:
     form = tf.TimeEntryForm(request.POST)
     if not form.is_valid():
         return _invalid(request, ticket, time=form)
-    return _done(request, ticket, "time_entry_add", _("工时已记录。"), **form.cleaned_data)
+    return _done(request, ticket, services_work.ticket_log_time, _("工时已记录。"), **form.cleaned_data)
 
 
 @staff_required
@@ -69,7 +67,7 @@ def visit_add(request: HttpRequest, public_id: str) -> HttpResponse:
     form = tf.VisitForm(request.POST)
     if not form.is_valid():
         return _invalid(request, ticket, visit=form)
-    return _done(request, ticket, "visit_record", _("现场服务已记录。"), **form.cleaned_data)
+    return _done(request, ticket, services_work.ticket_record_visit, _("现场服务已记录。"), **form.cleaned_data)
 
 
 @staff_required
@@ -80,7 +78,7 @@ def followup_record(request: HttpRequest, public_id: str) -> HttpResponse:
     form = tf.FollowUpForm(request.POST)
     if not form.is_valid():
         return _invalid(request, ticket, followup=form)
-    return _done(request, ticket, "follow_up_record", _("回访已记录。"), **form.cleaned_data)
+    return _done(request, ticket, services_work.ticket_follow_up, _("回访已记录。"), **form.cleaned_data)
 
 
 @staff_required
@@ -91,7 +89,7 @@ def quality_record(request: HttpRequest, public_id: str) -> HttpResponse:
     form = tf.QualityReviewForm(request.POST)
     if not form.is_valid():
         return _invalid(request, ticket, quality=form)
-    return _done(request, ticket, "quality_review_record", _("质量评估已记录。"), **form.cleaned_data)
+    return _done(request, ticket, services_work.ticket_quality_review, _("质量评估已记录。"), **form.cleaned_data)
 
 
 @staff_required
@@ -99,19 +97,17 @@ def quality_record(request: HttpRequest, public_id: str) -> HttpResponse:
 def followup_queue(request: HttpRequest) -> HttpResponse:
     """Requests closed in the last N days that nobody has called back yet (回访)."""
     _require_manager(request)
-    since = clock.now() - timedelta(days=FOLLOW_UP_DAYS)
-    rows = list(selectors.ticket_list_for(_user(request), status=Status.CLOSED.value)
-                .filter(closed_at__gte=since, follow_ups__isnull=True).select_related("survey").order_by("closed_at", "id")[:200])
+    rows = list(selectors.followup_queue_for(_user(request), days=FOLLOW_UP_DAYS).select_related("survey")[:200])
     return render(request, "staff/tickets/followups.html", {"rows": rows, "days": FOLLOW_UP_DAYS, "form": tf.FollowUpForm()})
 
 
 @staff_required
 @require_GET
 def quality_queue(request: HttpRequest) -> HttpResponse:
-    """A sample of closed requests not yet reviewed: the most recent ones first, reviewed ones listed apart."""
+    """A random sample of recently closed requests not yet reviewed, and the latest reviews."""
     _require_manager(request)
+    todo = selectors.quality_sample_for(_user(request), size=QUALITY_SAMPLE, days=FOLLOW_UP_DAYS)
     closed = selectors.ticket_list_for(_user(request), status=Status.CLOSED.value)
-    todo = list(closed.filter(quality_review__isnull=True).order_by("-closed_at", "-id")[:50])
     done = list(closed.filter(quality_review__isnull=False).select_related("quality_review", "quality_review__reviewer")
                 .order_by("-quality_review__created_at")[:50])
     return render(request, "staff/tickets/quality.html", {"todo": todo, "done": done, "form": tf.QualityReviewForm()})

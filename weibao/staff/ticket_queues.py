@@ -124,11 +124,3 @@ def sort_by_key(key: str) -> Sort:
     available = sorts()
     return next((s for s in available if s.key == key), available[0])
 
-
-def work_services() -> Any:
-    """`weibao.tickets.services_work` (time, visits, surveys, follow-ups, reviews), looked up when used.
-
-    The routes that need it are registered only when it exists (see tickets_urls), so the staff and
-    portal pages run on a tickets app that has only the core services.
-    """
-    return importlib.import_module("weibao.tickets.services_work")

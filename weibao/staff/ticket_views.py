@@ -25,8 +25,8 @@ from weibao.core.panels import render_panels
 from weibao.staff import ticket_forms as tf
 from weibao.staff.access import staff_required
 from weibao.staff.ticket_queues import queue_by_key, queues, sort_by_key, sorts
-from weibao.tickets import selectors, services
-from weibao.tickets.models import CannedReply, Ticket
+from weibao.tickets import selectors, services, services_work
+from weibao.tickets.models import Ticket
 from weibao.tickets.states import TRANSITIONS, allowed_transitions
 
 PAGE_SIZES = (25, 50, 100, 200)
@@ -96,7 +96,7 @@ def detail_context(request: HttpRequest, ticket: Ticket, **bound: forms.Form) ->
     names = allowed_transitions(ticket, actor)
     actions = [{"name": n, "label": TRANSITIONS[n].label, "form": bound.get(f"t-{n}") or tf.transition_form(n)}
                for n in names]
-    canned = _canned_replies()
+    canned = _canned_replies(actor, ticket)
     return {
         "ticket": ticket, "timeline": timeline_of(actor, ticket), "actions": actions,
         "reply_form": bound.get("reply") or tf.ReplyForm(),
@@ -110,7 +110,7 @@ def detail_context(request: HttpRequest, ticket: Ticket, **bound: forms.Form) ->
         "children": list(ticket.children.only("public_id", "number", "subject", "status")),
         "links": _links(ticket), "panels": render_panels(request, ticket, "staff"),
         "attachments": list(selectors.attachments_for(actor, ticket)),
-        "time_entries": list(ticket.time_entries.select_related("user")),
+        "time_entries": list(selectors.time_entries_for(actor, ticket)),
         "visits": list(ticket.visits.prefetch_related("engineers")),
         "time_form": bound.get("time") or tf.TimeEntryForm(initial={"started_at": clock.now(), "mode": "remote"}),
         "visit_form": bound.get("visit") or tf.VisitForm(initial={"date": clock.now().date(), "engineers": [actor.pk]}),
@@ -120,8 +120,9 @@ def detail_context(request: HttpRequest, ticket: Ticket, **bound: forms.Form) ->
     }
 
 
-def _canned_replies() -> list[CannedReply]:
-    return list(CannedReply.objects.filter(is_active=True).only("title", "body"))
+def _canned_replies(actor: User, ticket: Ticket) -> list[dict[str, str]]:
+    return [{"title": r.title, "body": services_work.canned_reply_render(r, ticket)}
+            for r in selectors.canned_replies_for(actor)]
 
 
 def _links(ticket: Ticket) -> list[dict[str, Any]]:

@@ -1,5 +1,3 @@
-import importlib.util
-
 from django.urls import path
 
 from weibao.staff import ticket_aftercare_views as aftercare
@@ -21,15 +19,9 @@ urlpatterns = [
     path("tickets/<str:public_id>/update/", views.ticket_update, name="ticket-update"),
     path("tickets/<str:public_id>/link/", views.ticket_link, name="ticket-link"),
     path("tickets/<str:public_id>/watch/", work.ticket_watch, name="ticket-watch"),
+    path("tickets/<str:public_id>/time/", aftercare.time_entry_add, name="ticket-time"),
+    path("tickets/<str:public_id>/visits/", aftercare.visit_add, name="ticket-visit"),
+    path("tickets/<str:public_id>/follow-up/", aftercare.followup_record, name="ticket-followup"),
+    path("tickets/<str:public_id>/quality/", aftercare.quality_record, name="ticket-quality"),
     path("tickets/<str:public_id>/attachments/<str:attachment_id>/", work.ticket_attachment, name="ticket-attachment"),
 ]
-
-# Time, visits, follow-up calls and quality reviews are written by `weibao.tickets.services_work`;
-# their forms appear (the templates look the URLs up with `as`) once that module exists.
-if importlib.util.find_spec("weibao.tickets.services_work") is not None:
-    urlpatterns += [
-        path("tickets/<str:public_id>/time/", aftercare.time_entry_add, name="ticket-time"),
-        path("tickets/<str:public_id>/visits/", aftercare.visit_add, name="ticket-visit"),
-        path("tickets/<str:public_id>/follow-up/", aftercare.followup_record, name="ticket-followup"),
-        path("tickets/<str:public_id>/quality/", aftercare.quality_record, name="ticket-quality"),
-    ]

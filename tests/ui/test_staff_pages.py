@@ -74,8 +74,9 @@ def test_queue_filters_by_priority_and_number(world: World, web: Any) -> None:
     urgent = ticket_for(world, subject="系统宕机", urgency="high", impact="high")
     ticket_for(world, subject="小问题", urgency="low", impact="low")
     client = web(world.users["engineer"])
-    rows = client.get("/staff/tickets/?queue=all&priority=p1").context["page"].rows
-    assert [t.number for t in rows] == [urgent.number]
+    response = client.get("/staff/tickets/?queue=all&priority=p1")
+    assert [t.number for t in response.context["page"].rows] == [urgent.number]
+    assert '<option value="p1" selected>' in response.content.decode()  # the filter stays chosen
     rows = client.get(f"/staff/tickets/?queue=all&q={urgent.number.lower()}").context["page"].rows
     assert [t.number for t in rows] == [urgent.number]
 
@@ -309,3 +310,10 @@ def test_canned_replies_are_offered_filled_in_for_the_request(world: World, web:
     ticket = ticket_for(world)
     page = web(world.users["engineer"]).get(f"/staff/tickets/{ticket.public_id}/").content.decode()
     assert f"您好，{ticket.number} 已收到" in page
+
+
+def test_workbench_shows_my_request_numbers(world: World, web: Any) -> None:
+    in_progress(world, ticket_for(world, subject="我的"))
+    ticket_for(world, subject="未分派")
+    page = web(world.users["engineer"]).get("/staff/").content.decode()
+    assert 'data-count="mine">1<' in page and 'data-count="unassigned">1<' in page and 'data-count="total">2<' in page

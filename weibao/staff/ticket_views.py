@@ -76,7 +76,7 @@ def ticket_queue(request: HttpRequest) -> HttpResponse:
     return render(request, "staff/tickets/queue.html", {
         "queue": queue, "queues": queues(), "sort": sort, "sorts": sorts(), "filters": filters, "page": page,
         "first_url": f"?{params.urlencode()}", "next_url": f"?{next_params.urlencode()}" if page.next_cursor else "",
-        "page_size": _page_size(request), "page_sizes": PAGE_SIZES, "assign_form": tf.AssignForm(prefix="bulk"),
+        "detail_base": reverse("staff:ticket-queue"), "by_due": sort.key == "due", "page_size": _page_size(request), "page_sizes": PAGE_SIZES, "assign_form": tf.AssignForm(prefix="bulk"),
         "bulk_transitions": sorted(TRANSITIONS.values(), key=lambda t: t.name),
         "bulk_transition_names": [t.name for t in TRANSITIONS.values() if tf.TRANSITION_FORMS.get(t.name) in (None, tf.NoteParams)],
     })

@@ -1,0 +1,150 @@
+"""Staff queue and portal list pages at scale — prints p50/p95 per page and the queries per page.
+
+    WEIBAO_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/wb_ui_bench \\
+    WEIBAO_DATA_DIR=/tmp/wb-ui-bench /work/main/.venv/bin/python bench/ui_queue.py [ROWS] [REPEAT]
+
+Loads ROWS requests (default 1,000,000; bulk inserts, only the rows the lists read) into the
+database named by WEIBAO_DATABASE_URL once, then renders each page REPEAT times (default 50) through
+Django's full request stack in this process (middleware, session, selectors, template). No network.
+Run it on a database of its own: it adds organisations, users and tickets.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import statistics
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "weibao.config.settings")
+os.environ.setdefault("WEIBAO_SECRET_KEY", "bench-secret-key-that-is-long-enough-0123456789")
+
+import django
+
+django.setup()
+
+from django.core.management import call_command
+from django.db import connection, reset_queries
+from django.test import Client
+from django.test.utils import CaptureQueriesContext, setup_test_environment
+
+from weibao.accounts.models import Contact, Organisation, Role, Team, TeamMembership, User
+from weibao.core import clock
+from weibao.customers.models import System
+from weibao.tickets.models import Ticket
+
+STATUSES = ["closed"] * 86 + ["resolved"] * 4 + ["new", "assessed", "assigned", "in_progress", "in_progress",
+                                                 "waiting_customer", "waiting_third_party", "declined", "merged", "in_progress"]
+
+
+def world() -> tuple[list[Organisation], list[User], list[Team], User, User]:
+    orgs = [Organisation.objects.get_or_create(code=f"bench{i}", defaults={"name": f"压测单位{i}"})[0] for i in range(20)]
+    teams = [Team.objects.get_or_create(name=f"压测{i}组")[0] for i in range(3)]
+    engineers = []
+    for i in range(30):
+        user, created = User.objects.get_or_create(username=f"bench_eng{i}", defaults={"role": Role.ENGINEER})
+        if created:
+            TeamMembership.objects.get_or_create(team=teams[i % 3], user=user)
+        engineers.append(user)
+    for org in orgs:
+        System.objects.get_or_create(organisation=org, code="main", defaults={"name": f"{org.name}业务系统"})
+    customer, _ = User.objects.get_or_create(username="bench_customer", defaults={"role": Role.CUSTOMER, "organisation": orgs[0]})
+    Contact.objects.get_or_create(organisation=orgs[0], user=customer, defaults={"name": "压测联系人"})
+    return orgs, engineers, teams, engineers[0], customer
+
+
+def load(rows: int, orgs: list[Organisation], engineers: list[User], teams: list[Team]) -> None:
+    have = Ticket.objects.count()
+    if have >= rows:
+        print(f"tickets already loaded: {have:,}")
+        return
+    rnd = random.Random(11)
+    systems = {s.organisation_id: s.id for s in System.objects.filter(organisation__in=orgs)}
+    contacts = {c.organisation_id: c.id for c in Contact.objects.filter(organisation__in=orgs)}
+    now = clock.now()
+    t0 = time.perf_counter()
+    batch: list[Ticket] = []
+    for i in range(have, rows):
+        org = orgs[i % len(orgs)]
+        status = rnd.choice(STATUSES)
+        assignee = None if status == "new" or rnd.random() < 0.05 else rnd.choice(engineers)
+        created = now - timedelta(minutes=(rows - i) * 2)
+        batch.append(Ticket(
+            number=f"SR-B-{i:08d}", organisation_id=org.id, requester_id=contacts.get(org.id), system_id=systems[org.id],
+            channel=rnd.choice(["phone", "email", "portal", "monitoring"]), type="fault",
+            urgency=rnd.choice(["high", "medium", "low"]), impact=rnd.choice(["high", "medium", "low"]),
+            priority=rnd.choice(["p1", "p2", "p3", "p3", "p4", "p4"]), status=status, subject=f"压测请求 {i}",
+            team_id=rnd.choice(teams).id, assignee_id=assignee.id if assignee else None,
+            closed_at=created + timedelta(days=2) if status == "closed" else None,
+            resolved_at=created + timedelta(days=1) if status in ("closed", "resolved") else None,
+            created_at=created, updated_at=created,
+        ))
+        if len(batch) == 10_000:
+            Ticket.objects.bulk_create(batch)
+            batch = []
+            if (i + 1) % 100_000 == 0:
+                print(f"  loaded {i + 1:,} ({time.perf_counter() - t0:.0f} s)", flush=True)
+    if batch:
+        Ticket.objects.bulk_create(batch)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("ANALYZE tickets_ticket")
+    print(f"loaded {rows - have:,} tickets in {time.perf_counter() - t0:.0f} s")
+
+
+def measure(client: Client, label: str, url: str, repeat: int) -> None:
+    client.get(url)  # warm caches and the session
+    times = []
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    rows = len(response.context["page"].rows)
+    for _ in range(repeat):
+        reset_queries()
+        t0 = time.perf_counter()
+        client.get(url)
+        times.append((time.perf_counter() - t0) * 1000)
+    times.sort()
+    p95 = times[int(len(times) * 0.95) - 1]
+    print(f"{label:<44} rows={rows:<4} queries={len(ctx.captured_queries):<3} p50={statistics.median(times):7.1f} ms  p95={p95:7.1f} ms")
+
+
+def main() -> None:
+    rows = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
+    repeat = int(sys.argv[2]) if len(sys.argv) > 2 else 50
+    call_command("migrate", verbosity=0)
+    setup_test_environment()  # response.context for the row counts and the cursor (adds a little overhead)
+    orgs, engineers, teams, engineer, customer = world()
+    load(rows, orgs, engineers, teams)
+    print(f"database: {connection.vendor}, tickets: {Ticket.objects.count():,}, repeat: {repeat}")
+    staff = Client()
+    staff.force_login(engineer, backend="weibao.accounts.backends.UsernameOrEmailBackend")
+    first = staff.get("/staff/tickets/?queue=all&size=50")
+    cursor = first.context["page"].next_cursor
+    for label, url in [
+        ("staff: mine, newest, 50", "/staff/tickets/?queue=mine&size=50"),
+        ("staff: team, newest, 50", "/staff/tickets/?queue=team&size=50"),
+        ("staff: unassigned, newest, 50", "/staff/tickets/?queue=unassigned&size=50"),
+        ("staff: waiting on customer, 50", "/staff/tickets/?queue=waiting&size=50"),
+        ("staff: all, newest, 50", "/staff/tickets/?queue=all&size=50"),
+        ("staff: all, newest, 200", "/staff/tickets/?queue=all&size=200"),
+        ("staff: all, newest, page 2 (cursor)", f"/staff/tickets/?queue=all&size=50&after={cursor}"),
+        ("staff: all, oldest, 50", "/staff/tickets/?queue=all&size=50&sort=oldest"),
+        ("staff: all, status=in_progress, 50", "/staff/tickets/?queue=all&size=50&status=in_progress"),
+        ("staff: all, priority p1 filter, 50", "/staff/tickets/?queue=all&size=50&priority=p1"),
+        ("staff: mine, sort by priority, 50", "/staff/tickets/?queue=mine&size=50&sort=priority"),
+        ("staff: all, sort by priority, 50", "/staff/tickets/?queue=all&size=50&sort=priority"),
+    ]:
+        measure(staff, label, url, repeat)
+    portal = Client()
+    portal.force_login(customer, backend="weibao.accounts.backends.UsernameOrEmailBackend")
+    measure(portal, "portal: my organisation's, all, 25", "/portal/tickets/?scope=org&show=all", repeat)
+    measure(portal, "portal: my organisation's, open, 25", "/portal/tickets/?scope=org&show=open", repeat)
+
+
+if __name__ == "__main__":
+    main()

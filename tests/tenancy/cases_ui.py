@@ -120,6 +120,13 @@ CASES = [
          lambda w: portal(f"{t_new(w).public_id}/attachments/{attachment(w, True).public_id}/"),
          expect(404, anonymous=302), api=False, name="internal"),
     # --- work around and after the request ------------------------------------------------------
+    Case("staff:ticket-consent", "POST", lambda w: staff(f"{t_new(w).public_id}/consent/"), STAFF_WRITE, api=False,
+         fmt="form", body=lambda w: {"consent-note": "客户王科长电话同意"}),
+    Case("staff:ticket-entitlement", "POST", lambda w: staff(f"{t_new(w).public_id}/entitlement/"),
+         expect(404, anonymous=302, engineer=403, manager=302, admin=302), api=False,
+         fmt="form", body=lambda w: {"entitlement-kind": "free", "entitlement-reason": "质保期内"}),
+    Case("staff:ticket-child", "POST", lambda w: staff(f"{t_new(w).public_id}/children/"), STAFF_WRITE, api=False,
+         fmt="form", body=lambda w: {"child-subject": "子任务：现场更换配置"}),
     Case("staff:ticket-time", "POST", lambda w: staff(f"{t_new(w).public_id}/time/"), STAFF_WRITE, api=False,
          fmt="form", body=lambda w: {"time-mode": "remote", "time-started_at": "2026-11-20T09:00", "time-minutes": "30",
                                      "time-billable": "on"}),

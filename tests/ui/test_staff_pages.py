@@ -317,3 +317,36 @@ def test_workbench_shows_my_request_numbers(world: World, web: Any) -> None:
     ticket_for(world, subject="未分派")
     page = web(world.users["engineer"]).get("/staff/").content.decode()
     assert 'data-count="mine">1<' in page and 'data-count="unassigned">1<' in page and 'data-count="total">2<' in page
+
+
+def test_data_fix_needs_the_recorded_consent_first(world: World, web: Any) -> None:
+    ticket = in_progress(world, ticket_for(world))
+    client = web(world.users["engineer"])
+    resolve = {"transition": "propose_resolution", "t-propose_resolution-resolution_method": "data_fix",
+               "t-propose_resolution-resolution_root_cause": "数据错误", "t-propose_resolution-resolution_text": "已修正"}
+    assert client.post(f"/staff/tickets/{ticket.public_id}/transition/", resolve).status_code == 409
+    assert client.post(f"/staff/tickets/{ticket.public_id}/consent/", {"consent-note": "电话同意"}).status_code == 302
+    assert client.post(f"/staff/tickets/{ticket.public_id}/transition/", resolve).status_code == 302
+    ticket.refresh_from_db()
+    assert ticket.status == "resolved" and ticket.data_fix_consent_note == "电话同意"
+
+
+def test_only_managers_override_the_entitlement(world: World, web: Any) -> None:
+    ticket = ticket_for(world)
+    body = {"entitlement-kind": "paid", "entitlement-reason": "超出合同范围"}
+    assert web(world.users["engineer"]).post(f"/staff/tickets/{ticket.public_id}/entitlement/", body).status_code == 403
+    assert web(world.users["manager"]).post(f"/staff/tickets/{ticket.public_id}/entitlement/", body).status_code == 302
+    ticket.refresh_from_db()
+    assert (ticket.entitlement_kind, ticket.entitlement_overridden) == ("paid", True)
+
+
+def test_child_work_order_blocks_resolving_the_parent(world: World, web: Any) -> None:
+    parent = in_progress(world, ticket_for(world))
+    client = web(world.users["engineer"])
+    response = client.post(f"/staff/tickets/{parent.public_id}/children/", {"child-subject": "现场更换硬盘"})
+    child = Ticket.objects.get(parent=parent)
+    assert response["Location"] == f"/staff/tickets/{child.public_id}/" and child.system == parent.system
+    response = client.post(f"/staff/tickets/{parent.public_id}/transition/", {
+        "transition": "propose_resolution", "t-propose_resolution-resolution_method": "configuration",
+        "t-propose_resolution-resolution_text": "已处理"})
+    assert response.status_code == 409 and "子工单" in response.content.decode()

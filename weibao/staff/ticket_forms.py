@@ -119,7 +119,8 @@ class ReasonParams(forms.Form):
 class ResolutionParams(forms.Form):
     resolution_method = forms.ChoiceField(label=_("解决方式"),
                                           choices=[c for c in ResolutionMethod.choices if c[0]])
-    resolution_root_cause = forms.CharField(label=_("根本原因"), widget=forms.Textarea(attrs={"rows": 2}), max_length=5000)
+    resolution_root_cause = forms.CharField(label=_("根本原因"), required=False, widget=forms.Textarea(attrs={"rows": 2}),
+                                            max_length=5000)
     resolution_text = forms.CharField(label=_("解决说明"), widget=forms.Textarea(attrs={"rows": 4}), max_length=50_000)
 
 
@@ -226,3 +227,24 @@ class QualityReviewForm(forms.Form):
     prefix = "quality"
     score = forms.IntegerField(label=_("评分（0–100）"), min_value=0, max_value=100)
     findings = forms.CharField(label=_("发现"), required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=10_000)
+
+
+class ConsentForm(forms.Form):
+    """The customer agreed to a back-end data fix: how and when (phone call, mail, signed form)."""
+
+    prefix = "consent"
+    note = forms.CharField(label=_("客户同意的方式与时间"), widget=forms.Textarea(attrs={"rows": 2}), max_length=5000)
+
+
+class EntitlementForm(forms.Form):
+    prefix = "entitlement"
+    kind = forms.ChoiceField(label=_("费用性质"), choices=[c for c in EntitlementKindChoice.choices if c[0]])
+    reason = forms.CharField(label=_("调整理由"), widget=forms.Textarea(attrs={"rows": 2}), max_length=5000)
+
+
+class ChildForm(forms.Form):
+    """A child work order (子工单) under this request, for the same customer and system."""
+
+    prefix = "child"
+    subject = forms.CharField(label=_("标题"), max_length=300)
+    description = forms.CharField(label=_("描述"), required=False, widget=forms.Textarea(attrs={"rows": 3}), max_length=50_000)

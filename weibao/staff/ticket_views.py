@@ -117,6 +117,9 @@ def detail_context(request: HttpRequest, ticket: Ticket, **bound: forms.Form) ->
         "followup_form": bound.get("followup") or tf.FollowUpForm(),
         "quality_form": bound.get("quality") or tf.QualityReviewForm(),
         "is_manager": access.is_manager_or_admin(actor),
+        "consent_form": bound.get("consent") or tf.ConsentForm(),
+        "entitlement_form": bound.get("entitlement") or tf.EntitlementForm(initial={"kind": ticket.entitlement_kind}),
+        "child_form": bound.get("child") or tf.ChildForm(),
     }
 
 

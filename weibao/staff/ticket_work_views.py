@@ -19,7 +19,7 @@ from weibao.core.errors import DomainError, NotFound
 from weibao.customers.selectors import system_list_for
 from weibao.staff import ticket_forms as tf
 from weibao.staff.access import staff_required
-from weibao.staff.ticket_views import _ticket, detail_context
+from weibao.staff.ticket_views import _call, _invalid, _ticket, detail_context
 from weibao.tickets import selectors, services
 from weibao.tickets.states import TRANSITIONS
 
@@ -151,3 +151,44 @@ def ticket_watch(request: HttpRequest, public_id: str) -> HttpResponse:
         messages.error(request, exc.message)
         return render(request, "staff/tickets/detail.html", detail_context(request, ticket), status=exc.status)
     return redirect(reverse("staff:ticket-detail", args=[ticket.public_id]))
+
+
+@staff_required
+@require_POST
+def ticket_consent(request: HttpRequest, public_id: str) -> HttpResponse:
+    ticket = _ticket(request, public_id)
+    form = tf.ConsentForm(request.POST)
+    if not form.is_valid():
+        return _invalid(request, ticket, consent=form)
+    return _call(request, ticket, services.ticket_record_consent, _("已记录客户同意。"), note=form.cleaned_data["note"])
+
+
+@staff_required
+@require_POST
+def ticket_entitlement(request: HttpRequest, public_id: str) -> HttpResponse:
+    ticket = _ticket(request, public_id)
+    form = tf.EntitlementForm(request.POST)
+    if not form.is_valid():
+        return _invalid(request, ticket, entitlement=form)
+    return _call(request, ticket, services.ticket_set_entitlement, _("费用性质已调整。"),
+                 kind=form.cleaned_data["kind"], reason=form.cleaned_data["reason"])
+
+
+@staff_required
+@require_POST
+def ticket_child(request: HttpRequest, public_id: str) -> HttpResponse:
+    ticket = _ticket(request, public_id)
+    form = tf.ChildForm(request.POST)
+    if not form.is_valid():
+        return _invalid(request, ticket, child=form)
+    try:
+        child = services.ticket_create(
+            actor=_user(request), organisation=ticket.organisation, parent=ticket, requester=ticket.requester,
+            system=ticket.system, component=ticket.component, environment=ticket.environment, channel=ticket.channel,
+            type=ticket.type, urgency=ticket.urgency, impact=ticket.impact, subject=form.cleaned_data["subject"],
+            description=form.cleaned_data["description"])
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return render(request, "staff/tickets/detail.html", detail_context(request, ticket), status=exc.status)
+    messages.success(request, _("已新建子工单 %(number)s。") % {"number": child.number})
+    return redirect(reverse("staff:ticket-detail", args=[child.public_id]))

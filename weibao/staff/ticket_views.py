@@ -27,9 +27,12 @@ from weibao.staff.access import staff_required
 from weibao.staff.ticket_queues import queue_by_key, queues, sort_by_key, sorts
 from weibao.tickets import selectors, services, services_work
 from weibao.tickets.models import Ticket
-from weibao.tickets.states import TRANSITIONS, allowed_transitions
+from weibao.tickets.states import TRANSITIONS, By, allowed_transitions
 
 PAGE_SIZES = (25, 50, 100, 200)
+# Bulk changes are the staff transitions that need no parameters beyond an optional note.
+BULK_TRANSITIONS = [t for t in TRANSITIONS.values()
+                    if By.STAFF in t.by and tf.TRANSITION_FORMS.get(t.name) in (None, tf.NoteParams)]
 
 
 def _user(request: HttpRequest) -> User:
@@ -77,8 +80,7 @@ def ticket_queue(request: HttpRequest) -> HttpResponse:
         "queue": queue, "queues": queues(), "sort": sort, "sorts": sorts(), "filters": filters, "page": page,
         "first_url": f"?{params.urlencode()}", "next_url": f"?{next_params.urlencode()}" if page.next_cursor else "",
         "detail_base": reverse("staff:ticket-queue"), "by_due": sort.key == "due", "page_size": _page_size(request), "page_sizes": PAGE_SIZES, "assign_form": tf.AssignForm(prefix="bulk"),
-        "bulk_transitions": sorted(TRANSITIONS.values(), key=lambda t: t.name),
-        "bulk_transition_names": [t.name for t in TRANSITIONS.values() if tf.TRANSITION_FORMS.get(t.name) in (None, tf.NoteParams)],
+        "bulk_transitions": BULK_TRANSITIONS,
     })
 
 

@@ -27,15 +27,15 @@ import django
 
 django.setup()
 
-from django.core.management import call_command
-from django.db import connection, reset_queries
-from django.test import Client
-from django.test.utils import CaptureQueriesContext, setup_test_environment
+from django.core.management import call_command  # noqa: E402
+from django.db import connection, reset_queries  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
 
-from weibao.accounts.models import Contact, Organisation, Role, Team, TeamMembership, User
-from weibao.core import clock
-from weibao.customers.models import System
-from weibao.tickets.models import Ticket
+from weibao.accounts.models import Contact, Organisation, Role, Team, TeamMembership, User  # noqa: E402
+from weibao.core import clock  # noqa: E402
+from weibao.customers.models import System  # noqa: E402
+from weibao.tickets.models import Ticket  # noqa: E402
 
 STATUSES = ["closed"] * 86 + ["resolved"] * 4 + ["new", "assessed", "assigned", "in_progress", "in_progress",
                                                  "waiting_customer", "waiting_third_party", "declined", "merged", "in_progress"]
@@ -62,11 +62,58 @@ def load(rows: int, orgs: list[Organisation], engineers: list[User], teams: list
     if have >= rows:
         print(f"tickets already loaded: {have:,}")
         return
+    t0 = time.perf_counter()
+    if connection.vendor == "postgresql":
+        _load_sql(have, rows, orgs, engineers, teams)
+    else:
+        _load_orm(have, rows, orgs, engineers, teams)
+    print(f"loaded {rows - have:,} tickets in {time.perf_counter() - t0:.0f} s")
+
+
+def _load_sql(have: int, rows: int, orgs: list[Organisation], engineers: list[User], teams: list[Team]) -> None:
+    """One INSERT … SELECT over generate_series: the same shape as _load_orm, two orders of magnitude faster."""
+    systems = dict(System.objects.filter(organisation__in=orgs).values_list("organisation_id", "id"))
+    contacts = dict(Contact.objects.filter(organisation__in=orgs).values_list("organisation_id", "id"))
+    org_ids = [o.id for o in orgs]
+    statuses = STATUSES
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO tickets_ticket (created_at, updated_at, public_id, number, channel, type, maintenance_category,
+                urgency, impact, priority, status, subject, description, tags, entitlement_kind, entitlement_reason,
+                entitlement_overridden, assessment_note, resolution_method, resolution_root_cause, resolution_text,
+                data_fix_consent_note, decline_reason, reopen_count, closed_automatically, unverified_requester,
+                organisation_id, system_id, requester_id, team_id, assignee_id, resolved_at, closed_at)
+            SELECT c, c, left(md5(i::text || 'wb'), 22), 'SR-B-' || lpad(i::text, 8, '0'),
+                (ARRAY['phone','email','portal','monitoring'])[1 + i %% 4], 'fault', '',
+                (ARRAY['high','medium','low'])[1 + i %% 3], (ARRAY['high','medium','low'])[1 + (i / 3) %% 3],
+                (ARRAY['p1','p2','p3','p3','p4','p4'])[1 + (i * 7) %% 6], st, '压测请求 ' || i, '', '[]'::jsonb, '', '',
+                false, '', '', '', '', '', '', 0, false, false,
+                org, (%(systems)s::bigint[])[1 + i %% %(n_org)s], (%(contacts)s::bigint[])[1 + i %% %(n_org)s],
+                (%(teams)s::bigint[])[1 + (i * 13) %% %(n_team)s],
+                CASE WHEN st = 'new' OR i %% 20 = 0 THEN NULL ELSE (%(engineers)s::bigint[])[1 + (i * 31) %% %(n_eng)s] END,
+                CASE WHEN st IN ('closed', 'resolved') THEN c + interval '1 day' END,
+                CASE WHEN st = 'closed' THEN c + interval '2 days' END
+            FROM (
+                SELECT i, now() - ((%(rows)s - i) * interval '2 minutes') AS c,
+                       (%(org_ids)s::bigint[])[1 + i %% %(n_org)s] AS org,
+                       (%(statuses)s::text[])[1 + (i * 17) %% %(n_status)s] AS st
+                FROM generate_series(%(start)s, %(stop)s) AS i
+            ) AS g
+            """,
+            {"systems": [systems[o] for o in org_ids], "contacts": [contacts.get(o) for o in org_ids],
+             "teams": [t.id for t in teams], "engineers": [e.id for e in engineers], "org_ids": org_ids,
+             "statuses": statuses, "n_org": len(org_ids), "n_team": len(teams), "n_eng": len(engineers),
+             "n_status": len(statuses), "rows": rows, "start": have, "stop": rows - 1},
+        )
+        cursor.execute("ANALYZE tickets_ticket")
+
+
+def _load_orm(have: int, rows: int, orgs: list[Organisation], engineers: list[User], teams: list[Team]) -> None:
     rnd = random.Random(11)
     systems = {s.organisation_id: s.id for s in System.objects.filter(organisation__in=orgs)}
     contacts = {c.organisation_id: c.id for c in Contact.objects.filter(organisation__in=orgs)}
     now = clock.now()
-    t0 = time.perf_counter()
     batch: list[Ticket] = []
     for i in range(have, rows):
         org = orgs[i % len(orgs)]
@@ -86,14 +133,8 @@ def load(rows: int, orgs: list[Organisation], engineers: list[User], teams: list
         if len(batch) == 10_000:
             Ticket.objects.bulk_create(batch)
             batch = []
-            if (i + 1) % 100_000 == 0:
-                print(f"  loaded {i + 1:,} ({time.perf_counter() - t0:.0f} s)", flush=True)
     if batch:
         Ticket.objects.bulk_create(batch)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("ANALYZE tickets_ticket")
-    print(f"loaded {rows - have:,} tickets in {time.perf_counter() - t0:.0f} s")
 
 
 def measure(client: Client, label: str, url: str, repeat: int) -> None:

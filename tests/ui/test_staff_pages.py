@@ -350,3 +350,15 @@ def test_child_work_order_blocks_resolving_the_parent(world: World, web: Any) ->
         "transition": "propose_resolution", "t-propose_resolution-resolution_method": "configuration",
         "t-propose_resolution-resolution_text": "已处理"})
     assert response.status_code == 409 and "子工单" in response.content.decode()
+
+
+def test_mine_queue_pages_through_its_selective_order(world: World, web: Any) -> None:
+    made = [in_progress(world, ticket_for(world, subject=f"我的{i}")) for i in range(7)]
+    client = web(world.users["engineer"])
+    seen: list[str] = []
+    url = "/staff/tickets/?queue=mine&size=25&sort=oldest"
+    for size_url in (url, url.replace("size=25", "size=50")):
+        assert [t.public_id for t in client.get(size_url).context["page"].rows] == [t.public_id for t in made]
+    response = client.get("/staff/tickets/?queue=mine&size=25")
+    seen = [t.public_id for t in response.context["page"].rows]
+    assert seen == [t.public_id for t in reversed(made)]

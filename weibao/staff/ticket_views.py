@@ -24,7 +24,7 @@ from weibao.core.keyset import keyset_page
 from weibao.core.panels import render_panels
 from weibao.staff import ticket_forms as tf
 from weibao.staff.access import staff_required
-from weibao.staff.ticket_queues import queue_by_key, queues, sort_by_key, sorts
+from weibao.staff.ticket_queues import order_for, queue_by_key, queues, sort_by_key, sorts
 from weibao.tickets import selectors, services, services_work
 from weibao.tickets.models import Ticket
 from weibao.tickets.states import TRANSITIONS, By, allowed_transitions
@@ -68,9 +68,8 @@ def ticket_queue(request: HttpRequest) -> HttpResponse:
     sort = sort_by_key(request.GET.get("sort", ""))
     filters = tf.QueueFilterForm(request.GET)
     qs = queue.filter(selectors.ticket_list_for(actor, **list_filters(filters)), actor, clock.now())
-    if sort.prepare is not None:
-        qs = sort.prepare(qs)
-    page = keyset_page(qs, sort.order, request.GET.get("after"), _page_size(request))
+    qs, order = order_for(queue, sort, qs)
+    page = keyset_page(qs, order, request.GET.get("after"), _page_size(request))
     params = request.GET.copy()
     params.pop("after", None)
     next_params = params.copy()

@@ -178,7 +178,8 @@ def main() -> None:
         ("staff: all, status=in_progress, 50", "/staff/tickets/?queue=all&size=50&status=in_progress"),
         ("staff: all, priority p1 filter, 50", "/staff/tickets/?queue=all&size=50&priority=p1"),
         ("staff: mine, sort by priority, 50", "/staff/tickets/?queue=mine&size=50&sort=priority"),
-        ("staff: all, sort by priority, 50", "/staff/tickets/?queue=all&size=50&sort=priority"),
+        ("staff: unassigned, sort by priority, 50", "/staff/tickets/?queue=unassigned&size=50&sort=priority"),
+        ("staff: waiting on customer, by priority, 50", "/staff/tickets/?queue=waiting&size=50&sort=priority"),
     ]:
         measure(staff, label, url, repeat)
     portal = Client()

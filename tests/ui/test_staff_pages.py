@@ -29,7 +29,7 @@ def test_queue_query_count_does_not_depend_on_page_size(world: World, web: Any, 
     large = _queue_queries(client, "/staff/tickets/?queue=all&size=100")
     assert small == large
     with django_assert_max_num_queries(12):
-        response = client.get("/staff/tickets/?queue=all&size=200&sort=priority")
+        response = client.get("/staff/tickets/?queue=all&size=200&sort=oldest")
     assert response.content.decode().count('data-ticket="') == 60
 
 
@@ -362,3 +362,10 @@ def test_mine_queue_pages_through_its_selective_order(world: World, web: Any) ->
     response = client.get("/staff/tickets/?queue=mine&size=25")
     seen = [t.public_id for t in response.context["page"].rows]
     assert seen == [t.public_id for t in reversed(made)]
+
+
+def test_the_all_queue_offers_only_id_orders(world: World, web: Any) -> None:
+    ticket_for(world)
+    client = web(world.users["engineer"])
+    assert client.get("/staff/tickets/?queue=all&sort=priority").context["sort"].key == "newest"
+    assert client.get("/staff/tickets/?queue=unassigned&sort=priority").context["sort"].key == "priority"

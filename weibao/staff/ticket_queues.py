@@ -105,13 +105,16 @@ def queues() -> list[Queue]:
     return found
 
 
-def sorts() -> list[Sort]:
+def sorts(queue: Queue | None = None) -> list[Sort]:
+    """Orders the queue can afford: on "all" (a million rows, no index on priority) only id orders."""
     found = [
         Sort("newest", _("最新"), ("-id",)),
         Sort("oldest", _("最早"), ("id",)),
         Sort("priority", _("优先级"), ("priority", "-id")),
         Sort("updated", _("最近更新"), ("-updated_at", "-id")),
     ]
+    if queue is not None and queue.key == "all":
+        found = [s for s in found if s.order in (("-id",), ("id",))]
     annotate = _sla_hook("ticket_annotate_due")
     if annotate is not None:
         found.insert(0, Sort("due", _("到期时间"), ("due_at", "id"), annotate))
@@ -123,8 +126,8 @@ def queue_by_key(key: str) -> Queue:
     return next((q for q in available if q.key == key), available[0])
 
 
-def sort_by_key(key: str) -> Sort:
-    available = sorts()
+def sort_by_key(key: str, queue: Queue | None = None) -> Sort:
+    available = sorts(queue)
     return next((s for s in available if s.key == key), available[0])
 
 

@@ -65,7 +65,7 @@ def list_filters(form: forms.Form) -> dict[str, Any]:
 def ticket_queue(request: HttpRequest) -> HttpResponse:
     actor = _user(request)
     queue = queue_by_key(request.GET.get("queue", "mine"))
-    sort = sort_by_key(request.GET.get("sort", ""))
+    sort = sort_by_key(request.GET.get("sort", ""), queue)
     filters = tf.QueueFilterForm(request.GET)
     qs = queue.filter(selectors.ticket_list_for(actor, **list_filters(filters)), actor, clock.now())
     qs, order = order_for(queue, sort, qs)
@@ -76,7 +76,7 @@ def ticket_queue(request: HttpRequest) -> HttpResponse:
     if page.next_cursor:
         next_params["after"] = page.next_cursor
     return render(request, "staff/tickets/queue.html", {
-        "queue": queue, "queues": queues(), "sort": sort, "sorts": sorts(), "filters": filters, "page": page,
+        "queue": queue, "queues": queues(), "sort": sort, "sorts": sorts(queue), "filters": filters, "page": page,
         "first_url": f"?{params.urlencode()}", "next_url": f"?{next_params.urlencode()}" if page.next_cursor else "",
         "detail_base": reverse("staff:ticket-queue"), "by_due": sort.key == "due", "page_size": _page_size(request), "page_sizes": PAGE_SIZES, "assign_form": tf.AssignForm(prefix="bulk"),
         "bulk_transitions": BULK_TRANSITIONS,

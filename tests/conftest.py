@@ -77,3 +77,19 @@ def shared_data_dir() -> Path:
     if path is None:
         pytest.skip("../shared/data (the project's test material) is not next to this checkout")
     return path
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Transactional tests (live servers, threads) end with a flush that also empties the rows our data
+    migrations seed (holidays, calendars, the priority matrix...). Restoring the serialized post-migration
+    contents at their start keeps every later transactional test on the same ground as the rest."""
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        fixtures = getattr(item, "fixturenames", ())
+        transactional = (marker is not None and marker.kwargs.get("transaction")) or (
+            "live_server" in fixtures or "transactional_db" in fixtures
+        )
+        if transactional and not (marker is not None and "serialized_rollback" in marker.kwargs):
+            kwargs = dict(marker.kwargs) if marker is not None else {}
+            kwargs["serialized_rollback"] = True
+            item.add_marker(pytest.mark.django_db(**kwargs), append=False)

@@ -123,7 +123,9 @@ DB_IS_SQLITE = _db["ENGINE"] == "django.db.backends.sqlite3"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- queue (Huey) ---------------------------------------------------------------------------
-QUEUE_URL = env.url("WEIBAO_QUEUE_URL", f"sqlite:///{DATA_DIR / 'queue.sqlite3'}", ["sqlite", "redis", "memory"])
+QUEUE_URL = env.url(
+    "WEIBAO_QUEUE_URL", f"sqlite:///{DATA_DIR / 'queue.sqlite3'}", ["sqlite", "redis", "postgres", "postgresql", "memory"]
+)
 QUEUE_IMMEDIATE = env.bool("WEIBAO_QUEUE_IMMEDIATE", False)
 QUEUE_WORKERS = env.int("WEIBAO_QUEUE_WORKERS", 2, minimum=1)
 _q = urlsplit(QUEUE_URL)
@@ -136,6 +138,10 @@ if _q.scheme == "sqlite":
     }
 elif _q.scheme == "redis":
     HUEY = {"huey_class": "huey.RedisHuey", "name": _queue_name, "url": QUEUE_URL}
+elif _q.scheme in ("postgres", "postgresql"):
+    # Huey's SQL storage through peewee on psycopg 3; workers claim tasks with FOR UPDATE SKIP LOCKED.
+    HUEY = {"huey_class": "huey.contrib.sql_huey.SqlHuey", "name": _queue_name,
+            "database": "psycopg3://" + QUEUE_URL.split("://", 1)[1]}
 else:
     HUEY = {"huey_class": "huey.MemoryHuey", "name": _queue_name}
 HUEY["immediate"] = QUEUE_IMMEDIATE

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ import pytest
 from tests.monitoring.alertmanager import alertmanager_binary, running_alertmanager, wait_for
 from tests.monitoring.factories import make_source
 from tests.personas import build_world
+from weibao.core.models import OutboxMessage
 from weibao.monitoring.models import Alarm, Delivery
 
 pytestmark = [
@@ -29,6 +31,21 @@ def _alert(name: str, instance: str, severity: str, system: str, ends: datetime 
     if ends is not None:
         alert["endsAt"] = ends.isoformat().replace("+00:00", "Z")
     return alert
+
+
+def _settle() -> None:
+    """Let the live server finish the last delivery Alertmanager sent before it stopped: the flush at the end
+    of a transactional test deadlocks on PostgreSQL against a request still writing."""
+    seen: tuple[int, int] | None = None
+    stable_since = time.monotonic()
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        now = (Delivery.objects.count(), OutboxMessage.objects.filter(delivered_at__isnull=True).count())
+        if now != seen:
+            seen, stable_since = now, time.monotonic()
+        elif now[1] == 0 and time.monotonic() - stable_since >= 1.5:
+            return
+        time.sleep(0.2)
 
 
 def test_real_alertmanager_delivers_firing_and_resolved_alarms(live_server: Any, tmp_path: Path) -> None:
@@ -51,6 +68,7 @@ def test_real_alertmanager_delivers_firing_and_resolved_alarms(live_server: Any,
         assert Alarm.objects.get(labels__instance="db01:9100").status == "resolved"
         assert Alarm.objects.get(labels__instance="db02:9100").status == "firing"
 
+    _settle()
     deliveries = list(Delivery.objects.all())
     assert deliveries and all(d.outcome in ("accepted", "duplicate") for d in deliveries)
     assert Alarm.objects.count() == 2  # re-sent groups never duplicated an alarm
@@ -63,4 +81,5 @@ def test_real_alertmanager_with_a_wrong_token_stores_nothing(live_server: Any, t
     with running_alertmanager(tmp_path, webhook, "wbm_not-the-token") as am:
         am.post_alerts([_alert("HostDown", "db01:9100", "critical", "x")])
         wait_for(lambda: Delivery.objects.filter(http_status=401).exists(), what="a rejected delivery")
+    _settle()
     assert Alarm.objects.count() == 0

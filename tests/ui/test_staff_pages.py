@@ -359,7 +359,7 @@ def test_mine_queue_pages_through_its_selective_order(world: World, web: Any) ->
     url = "/staff/tickets/?queue=mine&size=25&sort=oldest"
     for size_url in (url, url.replace("size=25", "size=50")):
         assert [t.public_id for t in client.get(size_url).context["page"].rows] == [t.public_id for t in made]
-    response = client.get("/staff/tickets/?queue=mine&size=25")
+    response = client.get("/staff/tickets/?queue=mine&size=25&sort=newest")
     seen = [t.public_id for t in response.context["page"].rows]
     assert seen == [t.public_id for t in reversed(made)]
 

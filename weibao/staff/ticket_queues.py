@@ -116,7 +116,8 @@ def sorts(queue: Queue | None = None) -> list[Sort]:
     if queue is not None and queue.key == "all":
         found = [s for s in found if s.order in (("-id",), ("id",))]
     annotate = _sla_hook("ticket_annotate_due")
-    if annotate is not None:
+    # Due order needs each row's earliest clock: affordable on a queue's open requests, not on "all".
+    if annotate is not None and not (queue is not None and queue.key == "all"):
         found.insert(0, Sort("due", _("到期时间"), ("due_at", "id"), annotate))
     return found
 

@@ -10,8 +10,9 @@ from django.conf import settings
 from weibao.accounts import access
 from weibao.core.errors import DomainError, NotFound
 from weibao.records.kinds import RecordKind, filename_of
-from weibao.records.models import Archive, ArchivedDocument
+from weibao.records.models import Acceptance, Archive, ArchivedDocument, Assessment, WorkOrder
 from weibao.records.rendering import record_pdf_render
+from weibao.tickets.models import Ticket
 from weibao.tickets.selectors import ticket_get_for
 
 
@@ -56,3 +57,25 @@ def record_file_for(actor: access.Actor | None, ticket_public_id: str, kind: str
 def archive_for(actor: access.Actor | None, ticket_public_id: str) -> Archive | None:
     ticket = ticket_get_for(actor, ticket_public_id)
     return Archive.objects.filter(ticket=ticket).select_related("archived_by").prefetch_related("documents").first()
+
+
+@dataclass(frozen=True)
+class RecordFacts:
+    """What the staff forms start from: the rows recorded so far (None when not yet) and whether archived."""
+
+    assessment: Assessment | None
+    work_order: WorkOrder | None
+    acceptance: Acceptance | None
+    archived: bool
+
+
+def record_facts_for(actor: access.Actor | None, ticket_public_id: str) -> tuple[Ticket, RecordFacts]:
+    ticket = ticket_get_for(actor, ticket_public_id)
+    work_order = WorkOrder.objects.filter(ticket=ticket).prefetch_related("engineers").first()
+    facts = RecordFacts(
+        assessment=Assessment.objects.filter(ticket=ticket).select_related("reviewer").first(),
+        work_order=work_order,
+        acceptance=Acceptance.objects.filter(ticket=ticket).select_related("engineer", "lead").first(),
+        archived=Archive.objects.filter(ticket=ticket).exists(),
+    )
+    return ticket, facts

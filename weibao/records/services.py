@@ -102,6 +102,17 @@ def _leads_the_team(actor: User, ticket: Ticket) -> bool:
     return bool(ticket.team_id and ticket.team is not None and ticket.team.lead_id == actor.pk)
 
 
+def acceptance_can_sign(actor: User, ticket: Ticket, acceptance: Acceptance | None) -> bool:
+    """Whether acceptance_sign would take this actor's signature now (to offer the form only to them)."""
+    if not access.is_staff(actor) or ticket.status not in ACCEPTABLE_STATUSES:
+        return False
+    if acceptance is None or acceptance.engineer_signed_at is None:
+        return _did_the_work(actor, ticket)
+    if acceptance.lead_signed_at is None:
+        return actor.pk != acceptance.engineer_id and (_leads_the_team(actor, ticket) or access.is_manager_or_admin(actor))
+    return False
+
+
 def acceptance_sign(*, actor: User, ticket: Ticket, passed: bool = True, verification: str = "") -> Acceptance:
     """The engineer who did the work signs first (with the verification); then the team lead countersigns."""
     access.require(access.is_staff(actor), "Only staff sign the acceptance")

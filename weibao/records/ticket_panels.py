@@ -6,8 +6,8 @@ from typing import Any
 
 from weibao.accounts import access
 from weibao.records.kinds import ORDER, number_of
-from weibao.records.models import Archive
-from weibao.records.services import ARCHIVABLE_STATUSES
+from weibao.records.models import Acceptance, Archive
+from weibao.records.services import ARCHIVABLE_STATUSES, acceptance_can_sign
 
 
 def _panel(actor: Any, ticket: Any, area: str) -> tuple[str, dict[str, Any]]:
@@ -17,7 +17,10 @@ def _panel(actor: Any, ticket: Any, area: str) -> tuple[str, dict[str, Any]]:
              "url": f"/{area}/tickets/{ticket.public_id}/records/{k.value}/"} for k in ORDER]
     can_archive = area == "staff" and archive is None and access.is_manager_or_admin(actor) \
         and ticket.status in ARCHIVABLE_STATUSES
-    return "records/_panel.html", {"records": rows, "archive": archive, "area": area, "can_archive": can_archive}
+    editable = area == "staff" and archive is None and access.is_staff(actor)
+    can_sign = editable and acceptance_can_sign(actor, ticket, Acceptance.objects.filter(ticket_id=ticket.pk).first())
+    return "records/_panel.html", {"records": rows, "archive": archive, "area": area, "can_archive": can_archive,
+                                   "can_edit": editable, "can_sign": can_sign}
 
 
 def staff_panel(actor: Any, ticket: Any) -> tuple[str, dict[str, Any]]:

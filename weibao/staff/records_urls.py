@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 from weibao.accounts.models import User
 from weibao.core.errors import DomainError, NotFound
 from weibao.records import selectors, services
+from weibao.staff import records_form_views as forms
 from weibao.staff.access import staff_required
 from weibao.tickets.selectors import ticket_get_for
 
@@ -60,4 +61,7 @@ def record_archive(request: HttpRequest, public_id: str) -> HttpResponse:
 urlpatterns = [
     path("tickets/<str:public_id>/records/<str:kind>/", record_download, name="record-download"),
     path("tickets/<str:public_id>/archive/", record_archive, name="record-archive"),
+    path("tickets/<str:public_id>/record-forms/assessment/", forms.assessment_edit, name="record-assessment-edit"),
+    path("tickets/<str:public_id>/record-forms/work-order/", forms.work_order_edit, name="record-work-order-edit"),
+    path("tickets/<str:public_id>/record-forms/acceptance/", forms.acceptance_sign, name="record-acceptance-sign"),
 ]

@@ -74,3 +74,26 @@ def test_info_alarms_and_unmapped_alarms_open_no_incident(world: World, shared_d
     _post(django_capture_on_commit_callbacks, unmapped, payload(shared_data_dir, "003_alertmanager_ticketing.json"))
     assert Ticket.objects.count() == 0
     assert Alarm.objects.count() == 4
+
+
+def test_recovered_incident_in_progress_is_resolved_when_the_policy_says_so(
+        world: World, shared_data_dir: Path, django_capture_on_commit_callbacks: Any) -> None:
+    from weibao.tickets.services import ticket_transition
+
+    src = make_source(system=world.system_b)
+    _post(django_capture_on_commit_callbacks, src, payload(shared_data_dir, "001_alertmanager_ticketing.json"))
+    incident = Ticket.objects.get()
+    for severity in set(Alarm.objects.values_list("severity", flat=True)):
+        SeverityPolicy.objects.update_or_create(severity=severity, defaults={"resolve_incident": True})
+    incident = ticket_transition(actor=world.users["manager"], ticket=incident, transition="assign",
+                                 assignee=world.users["engineer"], team=world.team)
+    ticket_transition(actor=world.users["engineer"], ticket=incident, transition="start")
+    _post(django_capture_on_commit_callbacks, src, payload(shared_data_dir, "004_alertmanager_ticketing.json"))
+    incident.refresh_from_db()
+    assert incident.status == "in_progress"  # one alarm still firing: nothing is resolved yet
+    _post(django_capture_on_commit_callbacks, src, payload(shared_data_dir, "005_alertmanager_ticketing.json"))
+    incident.refresh_from_db()
+    assert incident.status == "resolved"
+    assert incident.resolution_method == "workaround" and "自动" in incident.resolution_text
+    last = TicketEvent.objects.filter(ticket=incident, kind="transitioned").latest("id")
+    assert last.actor is None and last.data["transition"] == "propose_resolution"

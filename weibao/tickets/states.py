@@ -154,7 +154,9 @@ TRANSITIONS: dict[str, Transition] = {t.name: t for t in [
     _t("wait_third_party", WORKING, Status.WAITING_THIRD_PARTY, {S}, gettext_lazy("等待第三方")),
     _t("resume", {Status.WAITING_CUSTOMER, Status.WAITING_THIRD_PARTY}, Status.IN_PROGRESS, {S, C, SYS},
        gettext_lazy("继续处理")),
-    _t("propose_resolution", WORKING, Status.RESOLVED, {S}, gettext_lazy("提交解决"), no_open_children),
+    # The system (actor None) proposes when a monitoring incident's alarms have all recovered and the severity
+    # policy says so; the customer still confirms or rejects.
+    _t("propose_resolution", WORKING, Status.RESOLVED, {S, SYS}, gettext_lazy("提交解决"), no_open_children),
     _t("confirm", {Status.RESOLVED}, Status.CLOSED, {S, C}, gettext_lazy("确认解决")),
     _t("reject", {Status.RESOLVED}, Status.IN_PROGRESS, {S, C}, gettext_lazy("未解决，退回")),
     _t("auto_close", {Status.RESOLVED}, Status.CLOSED, {SYS}, gettext_lazy("自动关闭"), resolved_long_enough),

@@ -8,21 +8,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from weibao.accounts import access
 from weibao.accounts.models import User
-from weibao.core.errors import DomainError
 from weibao.staff import ticket_forms as tf
 from weibao.staff.access import staff_required
-from weibao.staff.ticket_views import _invalid, _ticket, detail_context
+from weibao.staff.ticket_views import _call, _invalid, _ticket
 from weibao.tickets import selectors, services_work
 from weibao.tickets.states import ACTIVE, STATUS_LABELS, Status
 
@@ -40,14 +38,9 @@ def _require_manager(request: HttpRequest) -> None:
 
 
 def _done(request: HttpRequest, ticket: Any, fn: Any, success: str, **kwargs: Any) -> HttpResponse:
-    try:
-        fn(actor=_user(request), ticket=ticket, **kwargs)
-    except DomainError as exc:
-        messages.error(request, exc.message)
-        return render(request, "staff/tickets/detail.html", detail_context(request, ticket), status=exc.status)
-    messages.success(request, success)
+    """`_call`, returning to the follow-up or quality queue when the form came from there."""
     back = {"followup": "staff:followup-queue", "quality": "staff:quality-queue"}.get(request.POST.get("back", ""))
-    return redirect(reverse(back) if back else reverse("staff:ticket-detail", args=[ticket.public_id]))
+    return _call(request, ticket, fn, success, then=reverse(back) if back else None, **kwargs)
 
 
 @staff_required

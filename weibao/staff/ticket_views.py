@@ -160,14 +160,16 @@ def _first_error(*forms_: forms.Form) -> str:
     return ""
 
 
-def _call(request: HttpRequest, ticket: Ticket, fn: Any, success: str, **kwargs: Any) -> HttpResponse:
+def _call(request: HttpRequest, ticket: Ticket, fn: Any, success: str, *, then: str | None = None,
+          **kwargs: Any) -> HttpResponse:
+    """Call a ticket service for the signed-in user; on success go to `then` (a URL) or the request page."""
     try:
         fn(actor=_user(request), ticket=ticket, **kwargs)
     except DomainError as exc:
         messages.error(request, exc.message)
         return render(request, "staff/tickets/detail.html", detail_context(request, ticket), status=exc.status)
     messages.success(request, success)
-    return _back(ticket)
+    return redirect(then) if then else _back(ticket)
 
 
 @staff_required

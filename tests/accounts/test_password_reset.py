@@ -73,3 +73,32 @@ def test_weak_new_password_is_refused(settings) -> None:
     response = client.post(set_url, {"new_password1": "123", "new_password2": "123"})
     assert response.status_code == 200
     assert Client().post("/accounts/login/", {"username": "weak", "password": PASSWORD}).status_code == 302
+
+
+def test_password_reset_requests_are_throttled_per_address(settings) -> None:
+    settings.PASSWORD_RESET_LIMIT = 2
+    UserFactory(username="lu", email="lu@example.com")
+    client = Client()
+    for _ in range(2):
+        assert client.post("/accounts/password/reset/", {"email": "lu@example.com"}).status_code == 302
+    assert len(mail.outbox) == 2
+    response = client.post("/accounts/password/reset/", {"email": "LU@example.com"})
+    assert response.status_code == 429
+    assert int(response["Retry-After"]) == settings.PASSWORD_RESET_WINDOW_MINUTES * 60
+    assert "过于频繁" in response.content.decode()
+    assert len(mail.outbox) == 2  # no third mail
+    # an unknown address is counted the same way, so the answer tells nothing about accounts
+    for _ in range(2):
+        assert client.post("/accounts/password/reset/", {"email": "nobody@example.com"}).status_code == 302
+    assert client.post("/accounts/password/reset/", {"email": "nobody@example.com"}).status_code == 429
+    # resets do not eat into the sign-in budget
+    assert client.post("/accounts/login/", {"username": "lu", "password": PASSWORD}).status_code == 302
+
+
+def test_password_reset_is_throttled_per_client_address(settings) -> None:
+    settings.PASSWORD_RESET_LIMIT = 1
+    client = Client(REMOTE_ADDR="10.1.2.3")
+    for n in range(4):
+        assert client.post("/accounts/password/reset/", {"email": f"u{n}@example.com"}).status_code == 302
+    assert client.post("/accounts/password/reset/", {"email": "u9@example.com"}).status_code == 429
+    assert Client(REMOTE_ADDR="10.1.2.4").post("/accounts/password/reset/", {"email": "u9@example.com"}).status_code == 302

@@ -141,6 +141,25 @@ def test_totp_enrolment_then_sign_in_needs_the_current_code() -> None:
         assert client.session["_auth_user_id"] == str(user.pk)
 
 
+def test_totp_code_is_accepted_once_only() -> None:
+    secret = pyotp.random_base32()
+    UserFactory(username="qian", totp_enabled=True, totp_secret=secret)
+    with time_machine.travel(T0, tick=False) as traveller:
+        code = pyotp.TOTP(secret).now()
+        first = Client()
+        _login(first, "qian")
+        assert first.post("/accounts/login/totp/", {"code": code}).status_code == 302
+        # someone who saw the code (or a replayed request) cannot use it again, even inside its window
+        replay = Client()
+        _login(replay, "qian")
+        assert replay.post("/accounts/login/totp/", {"code": code}).status_code == 200
+        assert "_auth_user_id" not in replay.session
+        # nor an older code still inside the tolerance window
+        traveller.shift(timedelta(seconds=30))
+        assert replay.post("/accounts/login/totp/", {"code": code}).status_code == 200
+        assert replay.post("/accounts/login/totp/", {"code": pyotp.TOTP(secret).now()}).status_code == 302
+
+
 def test_totp_user_cannot_get_an_api_token_with_the_password_alone(api) -> None:
     user = UserFactory(username="wu", totp_enabled=True, totp_secret=pyotp.random_base32())
     response = api().post("/api/v1/auth/token", {"username": user.username, "password": PASSWORD}, format="json")
@@ -184,13 +203,17 @@ def test_required_two_factor_sends_the_user_to_enrolment_first(web, api) -> None
 
 def test_user_may_switch_optional_two_factor_off_with_a_code() -> None:
     user = UserFactory(username="he")
-    client = Client()
-    _login(client, "he")
-    secret = _enrol(client, user)
-    assert client.post("/accounts/me/totp/", {"code": "999999"}).status_code == 200
-    user.refresh_from_db()
-    assert user.totp_enabled
-    assert client.post("/accounts/me/totp/", {"code": pyotp.TOTP(secret).now()}).status_code == 302
+    with time_machine.travel(T0, tick=False) as traveller:
+        client = Client()
+        _login(client, "he")
+        secret = _enrol(client, user)
+        assert client.post("/accounts/me/totp/", {"code": "999999"}).status_code == 200
+        user.refresh_from_db()
+        assert user.totp_enabled
+        # the code that enrolled is spent; the next one switches it off
+        assert client.post("/accounts/me/totp/", {"code": pyotp.TOTP(secret).now()}).status_code == 200
+        traveller.shift(timedelta(seconds=30))
+        assert client.post("/accounts/me/totp/", {"code": pyotp.TOTP(secret).now()}).status_code == 302
     user.refresh_from_db()
     assert not user.totp_enabled and user.totp_secret == ""
 

@@ -64,6 +64,8 @@ class User(AbstractUser):
     timezone = models.CharField(_("时区"), max_length=60, default=settings.TIME_ZONE)
     totp_secret = models.CharField(max_length=64, blank=True, editable=False)
     totp_enabled = models.BooleanField(_("已启用两步验证"), default=False)
+    # The last accepted TOTP time step: a code is good once, never replayed inside its window.
+    totp_last_step = models.BigIntegerField(null=True, blank=True, editable=False)
     mfa_required = models.BooleanField(_("要求两步验证"), default=False)
 
     objects = UserManager()  # type: ignore[misc]
@@ -171,6 +173,8 @@ class LoginAttempt(models.Model):
     username = models.CharField(max_length=254)
     ip = models.GenericIPAddressField(null=True, blank=True)
     at = models.DateTimeField()
+    # "login" for failed sign-ins, "reset" for password-reset requests: separate budgets.
+    kind = models.CharField(max_length=10, default="login")
 
     class Meta:
         indexes = [models.Index(fields=["username", "at"]), models.Index(fields=["ip", "at"])]

@@ -12,6 +12,7 @@ import pyotp
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.db import transaction
+from django.db.models import Q
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
@@ -95,9 +96,9 @@ def _throttle_key(username: str) -> str:
 def login_throttle_check(*, username: str, request: HttpRequest | None) -> None:
     since = clock.now() - timedelta(minutes=settings.LOGIN_FAILURE_WINDOW_MINUTES)
     key = _throttle_key(username)
-    by_name = LoginAttempt.objects.filter(username=key, at__gte=since).count()
+    by_name = LoginAttempt.objects.filter(kind="login", username=key, at__gte=since).count()
     ip = _client_ip(request)
-    by_ip = LoginAttempt.objects.filter(ip=ip, at__gte=since).count() if ip else 0
+    by_ip = LoginAttempt.objects.filter(kind="login", ip=ip, at__gte=since).count() if ip else 0
     if by_name >= settings.LOGIN_FAILURE_LIMIT or by_ip >= settings.LOGIN_FAILURE_LIMIT * 4:
         raise LoginThrottled(
             _("登录失败次数过多，请稍后再试。"),
@@ -106,7 +107,7 @@ def login_throttle_check(*, username: str, request: HttpRequest | None) -> None:
 
 
 def login_failure_record(*, username: str, request: HttpRequest | None) -> None:
-    LoginAttempt.objects.create(username=_throttle_key(username), ip=_client_ip(request), at=clock.now())
+    LoginAttempt.objects.create(kind="login", username=_throttle_key(username), ip=_client_ip(request), at=clock.now())
 
 
 def password_authenticate(*, username: str, password: str, request: HttpRequest | None) -> User | None:
@@ -116,8 +117,27 @@ def password_authenticate(*, username: str, password: str, request: HttpRequest 
     if user is None:
         login_failure_record(username=username, request=request)
         return None
-    LoginAttempt.objects.filter(username=_throttle_key(username)).delete()
+    LoginAttempt.objects.filter(kind="login", username=_throttle_key(username)).delete()
     return user  # type: ignore[return-value]
+
+
+def password_reset_throttle(*, email: str, request: HttpRequest | None) -> None:
+    """Count a password-reset request; refuse it when this address or this client asked too often.
+
+    Counted whether or not the address belongs to an account, so the answer reveals nothing, and
+    a stranger cannot flood someone's mailbox with reset mails.
+    """
+    since = clock.now() - timedelta(minutes=settings.PASSWORD_RESET_WINDOW_MINUTES)
+    key = (email or "").strip().lower()[:254]
+    ip = _client_ip(request)
+    by_email = LoginAttempt.objects.filter(kind="reset", username=key, at__gte=since).count()
+    by_ip = LoginAttempt.objects.filter(kind="reset", ip=ip, at__gte=since).count() if ip else 0
+    if by_email >= settings.PASSWORD_RESET_LIMIT or by_ip >= settings.PASSWORD_RESET_LIMIT * 4:
+        raise LoginThrottled(
+            _("重置密码的请求过于频繁，请稍后再试。"),
+            details={"retry_after_minutes": settings.PASSWORD_RESET_WINDOW_MINUTES},
+        )
+    LoginAttempt.objects.create(kind="reset", username=key, ip=ip, at=clock.now())
 
 
 # --- two-factor -----------------------------------------------------------------------------
@@ -133,9 +153,31 @@ def totp_begin(*, actor: User) -> str:
 
 
 def totp_verify(user: User, code: str) -> bool:
+    """Accept a code once: a code seen before (replayed, or shoulder-surfed) is refused.
+
+    The matching time step is recorded with a conditional UPDATE, so two sign-ins racing with the
+    same code cannot both succeed.
+    """
     if not user.totp_secret:
         return False
-    return pyotp.TOTP(user.totp_secret).verify((code or "").strip().replace(" ", ""), valid_window=1)
+    code = (code or "").strip().replace(" ", "")
+    if not code.isdigit():
+        return False
+    totp = pyotp.TOTP(user.totp_secret)
+    now = clock.now()
+    current = totp.timecode(now)
+    for offset in (0, -1, 1):
+        step = current + offset
+        if secrets.compare_digest(totp.generate_otp(step), code):
+            used = (
+                User.objects.filter(pk=user.pk)
+                .filter(Q(totp_last_step__isnull=True) | Q(totp_last_step__lt=step))
+                .update(totp_last_step=step)
+            )
+            if used:
+                user.totp_last_step = step
+            return bool(used)
+    return False
 
 
 def totp_confirm(*, actor: User, code: str) -> None:
@@ -152,7 +194,8 @@ def totp_disable(*, actor: User, code: str) -> None:
         raise ValidationFailed(_("验证码不正确。"), details={"code": [_("验证码不正确。")]})
     actor.totp_enabled = False
     actor.totp_secret = ""
-    actor.save(update_fields=["totp_enabled", "totp_secret"])
+    actor.totp_last_step = None
+    actor.save(update_fields=["totp_enabled", "totp_secret", "totp_last_step"])
 
 
 # --- preferences ----------------------------------------------------------------------------

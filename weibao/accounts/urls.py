@@ -2,7 +2,6 @@ from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
 from weibao.accounts import views
-from weibao.accounts.forms import LocalisedPasswordResetForm
 
 app_name = "accounts"
 
@@ -14,13 +13,7 @@ urlpatterns = [
     path("me/totp/", views.totp_setup_view, name="totp_setup"),
     path(
         "password/reset/",
-        auth_views.PasswordResetView.as_view(
-            template_name="accounts/password_reset.html",
-            form_class=LocalisedPasswordResetForm,
-            email_template_name="accounts/password_reset_email.txt",
-            subject_template_name="accounts/password_reset_subject.txt",
-            success_url=reverse_lazy("accounts:password_reset_done"),
-        ),
+        views.PasswordResetView.as_view(success_url=reverse_lazy("accounts:password_reset_done")),
         name="password_reset",
     ),
     path(

@@ -8,6 +8,7 @@ import segno
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -17,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from weibao.accounts import services
-from weibao.accounts.forms import LoginForm, PreferencesForm, TokenForm, TotpForm
+from weibao.accounts.forms import LocalisedPasswordResetForm, LoginForm, PreferencesForm, TokenForm, TotpForm
 from weibao.accounts.models import User
 from weibao.core.errors import DomainError
 
@@ -146,3 +147,22 @@ def totp_setup_view(request: HttpRequest) -> HttpResponse:
         qr_svg = buf.getvalue().decode()
         secret = user.totp_secret
     return render(request, "accounts/totp_setup.html", {"form": form, "qr_svg": qr_svg, "secret": secret})
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's reset view with a per-address and per-client budget, so nobody can mail-bomb a user."""
+
+    template_name = "accounts/password_reset.html"
+    form_class = LocalisedPasswordResetForm
+    email_template_name = "accounts/password_reset_email.txt"
+    subject_template_name = "accounts/password_reset_subject.txt"
+
+    def form_valid(self, form: LocalisedPasswordResetForm) -> HttpResponse:  # type: ignore[override]
+        try:
+            services.password_reset_throttle(email=form.cleaned_data["email"], request=self.request)
+        except services.LoginThrottled as exc:
+            form.add_error(None, exc.message)
+            response = self.render_to_response(self.get_context_data(form=form), status=429)
+            response["Retry-After"] = str(settings.PASSWORD_RESET_WINDOW_MINUTES * 60)
+            return response
+        return super().form_valid(form)

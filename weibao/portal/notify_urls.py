@@ -7,7 +7,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import path
 
 from weibao.accounts import access
-from weibao.staff.notify_views import inbox
+from weibao.web.inbox import inbox
 
 
 @login_required

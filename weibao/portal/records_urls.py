@@ -8,7 +8,7 @@ from django.urls import path
 from django.views.decorators.http import require_GET
 
 from weibao.accounts import access
-from weibao.staff.records_urls import pdf_response
+from weibao.web.records import pdf_response
 
 
 @login_required

@@ -8,8 +8,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from weibao.customers.models import System
-from weibao.staff.ticket_forms import MultipleFileField
 from weibao.tickets.models import Level, TicketType
+from weibao.web.forms import MultipleFileField
 
 
 class CreateForm(forms.Form):

@@ -6,7 +6,7 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import path
 
 from weibao.staff.access import staff_required
-from weibao.staff.notify_views import inbox
+from weibao.web.inbox import inbox
 
 
 @staff_required

@@ -11,25 +11,11 @@ from django.views.decorators.http import require_GET, require_POST
 
 from weibao.accounts.models import User
 from weibao.core.errors import DomainError, NotFound
-from weibao.records import selectors, services
+from weibao.records import services
 from weibao.staff import records_form_views as forms
 from weibao.staff.access import staff_required
 from weibao.tickets.selectors import ticket_get_for
-
-
-def pdf_response(request: HttpRequest, public_id: str, kind: str) -> HttpResponse:
-    lang = request.GET.get("lang") or getattr(request.user, "language", "") or "zh-hans"
-    try:
-        record = selectors.record_file_for(request.user, public_id, kind, language=lang if lang in ("zh-hans", "en") else "zh-hans")
-    except NotFound:
-        raise Http404 from None
-    except DomainError as exc:
-        return HttpResponse(exc.message, status=exc.status, content_type="text/plain; charset=utf-8")
-    response = HttpResponse(record.content, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{record.filename}"'
-    response["X-Content-SHA256"] = record.sha256
-    response["Cache-Control"] = "private, no-store"
-    return response
+from weibao.web.records import pdf_response
 
 
 @staff_required

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext_lazy as _
 
 from weibao.accounts.models import STAFF_ROLES, Organisation, Team, User
@@ -23,27 +22,9 @@ from weibao.tickets.models import (
     WorkMode,
 )
 from weibao.tickets.states import STATUS_LABELS, Status
+from weibao.web.forms import MultipleFileField
 
 BLANK: list[tuple[str, Any]] = [("", "—")]
-
-
-class MultipleFileInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
-
-
-class MultipleFileField(forms.FileField):
-    """Several files in one input; each one is checked by the service (size, type) when stored."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("widget", MultipleFileInput())
-        kwargs.setdefault("required", False)
-        super().__init__(*args, **kwargs)
-
-    def clean(self, data: Any, initial: Any = None) -> list[UploadedFile]:
-        if not data:
-            return []
-        items = data if isinstance(data, list | tuple) else [data]
-        return [super(MultipleFileField, self).clean(item, initial) for item in items]
 
 
 def staff_users() -> forms.ModelChoiceField:

@@ -5,8 +5,8 @@
 
 The load is written with INSERT ... SELECT generate_series (copies of one real ticket and its
 clock), which is how the benchmark may fill the table; the sweep itself is the product's sla_sweep().
-Prints: the due-row query time (what the partial index buys), and the whole sweep (flag breached,
-clock event, ticket timeline event + outbox row per breach) for the due rows.
+Prints: the due-row query time and plan (what the partial index buys), and the whole sweep (flag breached,
+clock event, ticket timeline event + outbox row per breach, written in bulk per batch of 250) for the due rows.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("WEIBAO_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/wb_sla_bench")
 os.environ.setdefault("WEIBAO_DATA_DIR", "/tmp/wb-sla-bench")
 os.environ.setdefault("WEIBAO_SECRET_KEY", "bench-secret-key-that-is-long-enough-0123456789")
-os.environ.setdefault("WEIBAO_QUEUE_URL", "redis://127.0.0.1:6379/6")  # delivery is the workers' job, not the sweep's
+os.environ.setdefault("WEIBAO_QUEUE_URL", "redis://127.0.0.1:6379/11")  # delivery is the workers' job, not the sweep's
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "weibao.config.settings")
 
 
@@ -30,7 +30,7 @@ def main() -> None:
 
     django.setup()
     from django.core.management import call_command
-    from django.db import connection
+    from django.db import connection, transaction
 
     if connection.vendor != "postgresql":
         raise SystemExit("bench/sla_sweep.py measures PostgreSQL: set WEIBAO_DATABASE_URL=postgresql://...")
@@ -40,8 +40,8 @@ def main() -> None:
 
     from weibao.accounts.models import Organisation
     from weibao.core import clock
-    from weibao.sla.escalation import sla_sweep
-    from weibao.sla.models import Calendar, Clock, Metric, Policy, Target
+    from weibao.sla.escalation import BATCH, due_breaches, sla_sweep
+    from weibao.sla.models import Calendar, Clock, EscalationStep, Metric, Policy, Target
     from weibao.tickets.models import Ticket
     from weibao.tickets.services import ticket_create
 
@@ -81,14 +81,13 @@ def main() -> None:
     print(f"loaded {total:,} running clocks ({n_due:,} due) in {load:.1f} s")
 
     t0 = time.perf_counter()
-    due = list(Clock.objects.filter(state="running", breached_at__isnull=True, due_at__lte=clock.now())
-               .order_by("due_at").values_list("id", flat=True)[:n_due + 10])
+    with transaction.atomic():
+        due = [c.id for c in due_breaches(clock.now(), n_due + 10)]
     query = time.perf_counter() - t0
-    with connection.cursor() as cur:
-        cur.execute("EXPLAIN SELECT id FROM sla_clock WHERE state = 'running' AND breached_at IS NULL AND due_at <= now()"
-                    " ORDER BY due_at LIMIT 1010")
-        plan = " / ".join(r[0].strip() for r in cur.fetchall()[:2])
-    print(f"due-row query: {len(due):,} rows in {query * 1000:.1f} ms  [{plan}]")
+    # the plan of the sweep's own locking query (FOR UPDATE SKIP LOCKED through the partial due index)
+    with transaction.atomic():  # one batch's query, as the sweep runs it
+        plan = " / ".join(line.strip() for line in due_breaches(clock.now(), BATCH).explain().splitlines())
+    print(f"due-row query: {len(due):,} rows locked in {query * 1000:.1f} ms  [{plan}]")
 
     t0 = time.perf_counter()
     result = sla_sweep(limit=n_due + 10)
@@ -98,6 +97,25 @@ def main() -> None:
     t0 = time.perf_counter()
     again = sla_sweep()
     print(f"second sweep (nothing due): {again.breached} breaches in {(time.perf_counter() - t0) * 1000:.1f} ms")
+
+    # Escalation: a two-rung notify ladder (50 %, 100 %) and n_due other clocks started 30 days ago, so both
+    # rungs are due: the sweep replays each clock's log and writes the firings, timeline events and outbox rows.
+    for percent in (50, 100):
+        EscalationStep.objects.get_or_create(policy=policy, metric=Metric.RESOLUTION, percent=percent, extra_minutes=0,
+                                             defaults={"notify": ["assignee", "service_manager"]})
+    with connection.cursor() as cur:
+        cur.execute("CREATE TEMP TABLE bench_steps AS SELECT id FROM sla_clock WHERE breached_at IS NULL ORDER BY id"
+                    " DESC LIMIT %s", [n_due])
+        cur.execute("UPDATE sla_clock SET started_at = %s, running_since = %s, next_step_at = %s"
+                    " WHERE id IN (SELECT id FROM bench_steps)",
+                    [now - timedelta(days=30), now - timedelta(days=30), now - timedelta(minutes=1)])
+        cur.execute("INSERT INTO sla_clockevent (clock_id, kind, at, data) SELECT id, 'started', %s, '{}'"
+                    " FROM bench_steps", [now - timedelta(days=30)])
+        cur.execute("ANALYZE sla_clock")
+    t0 = time.perf_counter()
+    steps = sla_sweep(limit=n_due + 10)
+    print(f"sla_sweep() with a ladder: {steps.fired:,} steps fired on {n_due:,} clocks (+ firing, timeline event,"
+          f" outbox row each) in {time.perf_counter() - t0:.2f} s")
 
 
 if __name__ == "__main__":

@@ -81,21 +81,20 @@ def test_two_concurrent_workers_fire_each_step_once() -> None:
 def test_a_crash_mid_ladder_fires_nothing_and_the_restarted_worker_fires_each_step_once(world: World,
                                                                                         monkeypatch: Any) -> None:
     (t,) = _working_tickets(world, 1)
-    real_act = escalation._act
-    calls = {"n": 0}
+    real_record = escalation.ticket_record_events
 
-    def crash_on_second(*args: Any, **kwargs: Any) -> Any:
-        calls["n"] += 1
-        if calls["n"] == 2:
+    def crash_after_the_claims(**kwargs: Any) -> Any:
+        if kwargs["kind"] == "escalated":  # the firings are inserted, the timeline is not: the worker dies here
             raise RuntimeError("worker killed")
-        return real_act(*args, **kwargs)
+        return real_record(**kwargs)
 
-    monkeypatch.setattr(escalation, "_act", crash_on_second)
+    monkeypatch.setattr(escalation, "ticket_record_events", crash_after_the_claims)
     with time_machine.travel(LATER, tick=False):
         crashed = sla_sweep()
         assert crashed.failed == 1 and crashed.fired == 0
-        assert _counts(t)[0:2] == (0, 0)  # the first step's claim rolled back with the crash
-        monkeypatch.setattr(escalation, "_act", real_act)
+        assert _counts(t)[0:2] == (0, 0)  # the claims rolled back with the crash
+        assert Clock.objects.get(ticket=t, metric=Metric.RESOLUTION).next_step_at is not None  # still due
+        monkeypatch.setattr(escalation, "ticket_record_events", real_record)
         restarted = sla_sweep()
         again = sla_sweep()
     assert restarted.fired == 4 and again.fired == 0

@@ -44,6 +44,30 @@ def outbox_put(*, topic: str, key: str, payload: dict[str, Any]) -> OutboxMessag
     return message
 
 
+def outbox_put_many(*, topic: str, items: list[tuple[str, dict[str, Any]]]) -> list[OutboxMessage]:
+    """Add many messages with new keys in one INSERT (the caller's transaction); one task per 100 after commit.
+
+    For writers whose keys cannot exist yet (ids of rows inserted in the same transaction): a
+    duplicate key raises IntegrityError and rolls the caller back, it is not silently skipped.
+    """
+    if not items:
+        return []
+    now = clock.now()
+    messages = OutboxMessage.objects.bulk_create(
+        OutboxMessage(topic=topic, key=key, payload=payload, available_at=now) for key, payload in items
+    )
+    ids = [m.id for m in messages]
+    transaction.on_commit(lambda: _kick_many(ids))
+    return messages
+
+
+def _kick_many(ids: list[int]) -> None:
+    from weibao.core.tasks import outbox_deliver_many_task
+
+    for i in range(0, len(ids), 100):
+        outbox_deliver_many_task(ids[i:i + 100])
+
+
 def _kick(message_id: int) -> None:
     from weibao.core.tasks import outbox_deliver_task
 

@@ -259,7 +259,9 @@ def clocks_apply_ticket_events(ticket_id: int, up_to_event_id: int) -> int:
     ticket = Ticket.objects.get(id=ticket_id)
     events = list(TicketEvent.objects.select_related("actor").filter(
         ticket_id=ticket_id, id__gt=cursor.last_event_id, id__lte=up_to_event_id).order_by("id"))
-    clocks = {c.metric: c for c in Clock.objects.select_related("policy", "calendar").filter(ticket_id=ticket_id)}
+    # Locked, so the sweeper (SKIP LOCKED) leaves them alone while they change, and what it wrote before is read fresh.
+    clocks = {c.metric: c for c in Clock.objects.select_for_update(of=("self",)).select_related("policy", "calendar")
+              .filter(ticket_id=ticket_id)}
     for event in events:
         apply_event(ticket, event, clocks)
     cursor.last_event_id = up_to_event_id

@@ -6,7 +6,7 @@ from typing import Any
 
 from weibao.accounts.models import User
 from weibao.core import clock
-from weibao.core.outbox import outbox_put
+from weibao.core.outbox import outbox_put, outbox_put_many
 from weibao.tickets.models import Ticket, TicketEvent
 
 TOPIC = "ticket.event"
@@ -20,3 +20,17 @@ def event_append(*, ticket: Ticket, actor: User | None, kind: str, before: dict[
     )
     outbox_put(topic=TOPIC, key=str(event.id), payload={"event_id": event.id, "ticket_id": ticket.id, "kind": kind})
     return event
+
+
+def events_append_many(*, actor: User | None, kind: str, items: list[tuple[int, dict[str, Any]]]) -> list[TicketEvent]:
+    """One event of `kind` per (ticket id, data), in one INSERT, and their outbox rows in another."""
+    if not items:
+        return []
+    now = clock.now()
+    events = TicketEvent.objects.bulk_create(
+        TicketEvent(ticket_id=ticket_id, actor=actor, kind=kind, before={}, after={}, data=data, created_at=now)
+        for ticket_id, data in items
+    )
+    outbox_put_many(topic=TOPIC, items=[(str(e.id), {"event_id": e.id, "ticket_id": e.ticket_id, "kind": kind})
+                                        for e in events])
+    return events

@@ -20,7 +20,7 @@ from weibao.core.errors import NotFound, PermissionDenied, TransitionNotAllowed,
 from weibao.customers.entitlement import entitlement_for
 from weibao.customers.models import Component, Environment, System
 from weibao.tickets import attachments as files
-from weibao.tickets.events import event_append
+from weibao.tickets.events import event_append, events_append_many
 from weibao.tickets.models import (
     Attachment,
     Channel,
@@ -469,6 +469,15 @@ def ticket_record_event(*, actor: User | None, ticket: Ticket, kind: str, data: 
     if not kind or len(kind) > 40 or kind in {"created", "transitioned", "replied", "updated", "assigned"}:
         raise ValidationFailed(_("事件类型无效。"), details={"kind": [_("须为 1–40 个字符，且不是服务请求自身的事件类型。")]})
     return event_append(ticket=ticket, actor=actor, kind=kind, data=dict(data))
+
+
+@transaction.atomic
+def ticket_record_events(*, actor: User | None, kind: str, items: list[tuple[int, dict[str, Any]]]) -> list[TicketEvent]:
+    """The same fact for many tickets (ticket id, data) in a few queries: the SLA sweep's breaches and escalations."""
+    kind = (kind or "").strip()
+    if not kind or len(kind) > 40 or kind in {"created", "transitioned", "replied", "updated", "assigned"}:
+        raise ValidationFailed(_("事件类型无效。"), details={"kind": [_("须为 1–40 个字符，且不是服务请求自身的事件类型。")]})
+    return events_append_many(actor=actor, kind=kind, items=[(tid, dict(data)) for tid, data in items])
 
 
 @transaction.atomic

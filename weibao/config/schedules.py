@@ -57,11 +57,9 @@ def monitoring_probes_task() -> None:
 
 @db_periodic_task(crontab(minute="*"))
 def monitoring_escalations_task() -> None:
-    from weibao.monitoring.inspections import inspections_run_due
-    from weibao.monitoring.paging import escalations_run
+    from weibao.monitoring.sweeps import monitoring_sweep
 
-    escalations_run()
-    inspections_run_due()
+    monitoring_sweep()
 
 
 @db_periodic_task(crontab(minute="*"))

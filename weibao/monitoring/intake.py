@@ -15,11 +15,13 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 
 from weibao.core import clock
+from weibao.core.errors import ValidationFailed
 from weibao.core.outbox import outbox_put
 from weibao.customers.models import System
 from weibao.monitoring.models import Alarm, AlarmEvent, AlarmSource, Delivery, DeliveryOutcome, MaintenanceWindow, Probe
 from weibao.monitoring.parsers import PARSERS, ParsedAlert, PayloadError
 from weibao.monitoring.policy import flap_window
+from weibao.monitoring.rows import insert_rows, update_rows
 from weibao.monitoring.services import BATCH_TOPIC, apply_transition
 from weibao.monitoring.sources import SystemResolver, alarm_source_authenticate
 from weibao.monitoring.states import OPEN_STATUSES, AlarmStatus
@@ -64,34 +66,68 @@ def delivery_receive(*, source_public_id: str, token: str, body: bytes, remote_a
         alerts = PARSERS[source.kind](body)
     except PayloadError as exc:
         return _reject(source, 400, "invalid", f"{source.kind} payload: {exc}", body, remote_addr, now)
+    # The accepted body is committed before anything is applied: whatever happens next, it is kept.
+    delivery = Delivery.objects.create(
+        source=source, received_at=now, outcome=DeliveryOutcome.RECEIVED, http_status=202, remote_addr=remote_addr[:64],
+        size=len(body), sha256=hashlib.sha256(body).hexdigest(), alerts=len(alerts), body=body.decode("utf-8", errors="replace"),
+    )
+    return _apply(delivery, source, alerts, now)
+
+
+def _apply(delivery: Delivery, source: AlarmSource, alerts: list[ParsedAlert], now: datetime) -> IntakeResult:
     for attempt in range(3):
         try:
-            return _ingest(source, alerts, body, remote_addr, now)
+            return _ingest(delivery, source, alerts, now)
         except IntegrityError:
             # Two deliveries raced to open the same alarm; the loser re-reads and attaches to it.
-            if attempt == 2:
-                raise
+            if attempt < 2:
+                continue
+            reason = "conflicting concurrent deliveries"
+        except Exception as exc:
+            log.exception("alarm delivery %s could not be applied", delivery.id)
+            reason = f"{type(exc).__name__}: {exc}"
+        # Kept with its body for `delivery_replay`; the sender sees a 5xx and retries (replays are harmless).
+        Delivery.objects.filter(id=delivery.id).update(outcome=DeliveryOutcome.FAILED, http_status=500, reason=reason[:300])
+        return IntakeResult(500, "processing_failed", "the delivery was stored but could not be applied; it will be replayed",
+                            alerts=len(alerts), delivery_id=delivery.id)
     raise AssertionError("unreachable")
 
 
-def _ingest(source: AlarmSource, alerts: list[ParsedAlert], body: bytes, remote: str, now: datetime) -> IntakeResult:
+def _ingest(delivery: Delivery, source: AlarmSource, alerts: list[ParsedAlert], now: datetime) -> IntakeResult:
     with transaction.atomic():
-        delivery = Delivery.objects.create(
-            source=source, received_at=now, outcome=DeliveryOutcome.ACCEPTED, http_status=200, remote_addr=remote[:64],
-            size=len(body), sha256=hashlib.sha256(body).hexdigest(), alerts=len(alerts),
-            body=body.decode("utf-8", errors="replace"),
-        )
         events, touched = alarm_ingest(source=source, alerts=alerts, now=now)
         changed = len({e.alarm_id for e in events})
         if events:
             outbox_put(topic=BATCH_TOPIC, key=f"delivery:{delivery.id}",
                        payload={"event_ids": [e.id for e in events], "delivery_id": delivery.id})
-        else:
-            delivery.outcome = DeliveryOutcome.DUPLICATE
-        delivery.changed = changed
-        delivery.save(update_fields=["outcome", "changed"])
+        outcome = DeliveryOutcome.ACCEPTED if events else DeliveryOutcome.DUPLICATE
+        Delivery.objects.filter(id=delivery.id).update(outcome=outcome, changed=changed, http_status=200, reason="")
         AlarmSource.objects.filter(id=source.id).update(last_delivery_at=now)
     return IntakeResult(200, "ok", "accepted", alerts=len(alerts), changed=changed, delivery_id=delivery.id, alarm_ids=touched)
+
+
+def delivery_replay(*, delivery: Delivery) -> IntakeResult:
+    """Apply a stored delivery again (one that failed, or any: replaying an applied one changes nothing)."""
+    source = delivery.source
+    if source is None:
+        raise ValidationFailed("This delivery has no source any more")
+    if delivery.outcome == DeliveryOutcome.REJECTED:
+        raise ValidationFailed("A rejected delivery has no body to replay")
+    try:
+        alerts = PARSERS[source.kind](delivery.body.encode())
+    except PayloadError as exc:
+        raise ValidationFailed(f"The stored body no longer parses: {exc}") from None
+    return _apply(delivery, source, alerts, clock.now())
+
+
+def deliveries_replay_failed(*, limit: int = 100) -> int:
+    """The sweeper: replay deliveries that were stored but not applied (crash, database error)."""
+    stale = clock.now() - timedelta(minutes=2)
+    pending = Delivery.objects.filter(Q(outcome=DeliveryOutcome.FAILED) | Q(outcome=DeliveryOutcome.RECEIVED, received_at__lt=stale))
+    done = 0
+    for delivery in pending.select_related("source").order_by("id")[:limit]:
+        done += delivery_replay(delivery=delivery).http_status == 200
+    return done
 
 
 def _dedup_key(source: AlarmSource | None, fingerprint: str) -> str:
@@ -114,6 +150,7 @@ def alarm_ingest(*, source: AlarmSource | None, alerts: list[ParsedAlert], now: 
     `probes` (fingerprint → probe) is given by the probe runner: the probe names the system."""
     resolver = SystemResolver(source)
     probes = probes or {}
+    resolver.prime(a.labels for a in alerts if a.fingerprint not in probes)
     keys = {_dedup_key(source, a.fingerprint) for a in alerts}
     open_alarms = {a.dedup_key: a for a in Alarm.objects.select_for_update().filter(dedup_key__in=keys, status__in=list(OPEN_STATUSES))}
     missing = {_dedup_key(source, a.fingerprint) for a in alerts if a.firing} - set(open_alarms)
@@ -175,17 +212,17 @@ def alarm_ingest(*, source: AlarmSource | None, alerts: list[ParsedAlert], now: 
                 dirty[alarm.id] = alarm
 
     if new_alarms:
-        Alarm.objects.bulk_create(new_alarms)
-        for alarm, kind, data in new_events:
-            after = {"status": alarm.status}
-            events.insert(0, AlarmEvent(alarm=alarm, kind=kind, before={}, after=after, data=data, created_at=now))
+        insert_rows(Alarm, new_alarms, now=now)
+        events[:0] = [AlarmEvent(alarm_id=alarm.pk, kind=kind, before={}, after={"status": alarm.status}, data=data, created_at=now)
+                      for alarm, kind, data in new_events]
     if dirty:
         _save_changes(list(dirty.values()), now)
     if seen_only:
         Alarm.objects.filter(id__in=seen_only).update(last_seen_at=now)
     for event in events:
-        event.alarm_id = event.alarm.id
-    saved = AlarmEvent.objects.bulk_create(events) if events else []
+        if event.alarm_id is None:
+            event.alarm_id = event.alarm.id
+    saved = insert_rows(AlarmEvent, events, now=now)
     touched = sorted({a.id for a in open_alarms.values() if a.id is not None} | set(dirty) | {e.alarm_id for e in saved})
     return saved, touched
 
@@ -202,9 +239,10 @@ def _save_changes(alarms: list[Alarm], now: datetime) -> None:
             others.append(alarm)
     for ends_at, ids in resolved.items():
         Alarm.objects.filter(id__in=ids).update(status=AlarmStatus.RESOLVED, resolved_at=now, ends_at=ends_at or now, last_seen_at=now)
-    if others:
-        Alarm.objects.bulk_update(others, ["status", "resolved_at", "ends_at", "acknowledged_at", "acknowledged_by", "fire_count",
-                                           "flapping", "last_seen_at"])
+    for alarm in others:
+        alarm.updated_at = now
+    update_rows(Alarm, others, ["status", "resolved_at", "ends_at", "acknowledged_at", "acknowledged_by", "fire_count",
+                                "flapping", "last_seen_at", "updated_at"])
 
 
 def deliveries_prune(*, older_than: timedelta = timedelta(days=90)) -> int:

@@ -27,13 +27,29 @@ class Policy:
     recovery_hold: timedelta
 
 
-def severity_policy(severity: str) -> Policy:
-    row = SeverityPolicy.objects.filter(severity=severity).first()
-    if row is not None:
-        return Policy(severity, row.opens_incident, row.urgency, row.impact, row.resolve_incident,
-                      timedelta(minutes=row.recovery_hold_minutes))
+def _from_row(row: SeverityPolicy) -> Policy:
+    return Policy(row.severity, row.opens_incident, row.urgency, row.impact, row.resolve_incident,
+                  timedelta(minutes=row.recovery_hold_minutes))
+
+
+def _default(severity: str) -> Policy:
     opens, urgency, impact = _DEFAULTS.get(severity, _DEFAULTS["warning"])
     return Policy(severity, opens, urgency, impact, True, timedelta(minutes=5))
+
+
+def severity_policy(severity: str) -> Policy:
+    row = SeverityPolicy.objects.filter(severity=severity).first()
+    return _from_row(row) if row is not None else _default(severity)
+
+
+class _Policies(dict[str, Policy]):
+    def __missing__(self, severity: str) -> Policy:
+        return _default(severity)
+
+
+def severity_policies() -> dict[str, Policy]:
+    """Every severity's policy in one query (for set-based work over many alarms)."""
+    return _Policies({row.severity: _from_row(row) for row in SeverityPolicy.objects.all()})
 
 
 def flap_window() -> timedelta:

@@ -6,10 +6,12 @@ import base64
 import hashlib
 import hmac
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.urls import reverse
 
 from weibao.accounts import access
@@ -112,12 +114,21 @@ class SystemResolver:
         self.rules = list(source.rules.select_related("system")) if source is not None else []
         self._cache: dict[str, System | None] = {}
 
+    def prime(self, label_sets: Iterable[dict[str, str]]) -> None:
+        """Look up every system the given alerts name at once, before `resolve` is called for each."""
+        if self.source is None:
+            return
+        label = self.source.system_label
+        values = {v for labels in label_sets if (v := str(labels.get(label, "")).strip())} - set(self._cache)
+        if values:
+            self._cache.update(_systems_by_reference(values))
+
     def resolve(self, labels: dict[str, str]) -> System | None:
         if self.source is not None:
-            value = labels.get(self.source.system_label, "").strip()
+            value = str(labels.get(self.source.system_label, "")).strip()
             if value:
                 if value not in self._cache:
-                    self._cache[value] = _system_by_reference(value)
+                    self._cache.update(_systems_by_reference({value}))
                 if self._cache[value] is not None:
                     return self._cache[value]
         for rule in self.rules:
@@ -126,13 +137,27 @@ class SystemResolver:
         return self.source.default_system if self.source is not None else None
 
 
-def _system_by_reference(value: str) -> System | None:
+def _systems_by_reference(values: set[str]) -> dict[str, System | None]:
+    """Every label value of a delivery resolved in at most two queries (not one per distinct value)."""
+    found: dict[str, System | None] = dict.fromkeys(values)
     qs = System.objects.select_related("organisation")
-    if "/" in value:
-        org_code, _sl, code = value.partition("/")
-        return qs.filter(organisation__code=org_code, code=code).first()
-    found = qs.filter(public_id=value).first()
-    if found is None:
-        by_code = list(qs.filter(code=value)[:2])
-        found = by_code[0] if len(by_code) == 1 else None  # an ambiguous bare code maps nowhere
+    pairs = {v: v.partition("/") for v in values if "/" in v}
+    if pairs:
+        by_pair = {(s.organisation.code, s.code): s for s in qs.filter(organisation__code__in={p[0] for p in pairs.values()},
+                                                                     code__in={p[2] for p in pairs.values()})}
+        for value, (org_code, _sl, code) in pairs.items():
+            found[value] = by_pair.get((org_code, code))
+    bare = values - set(pairs)
+    if bare:
+        by_id: dict[str, System] = {}
+        by_code: dict[str, list[System]] = {}
+        for system in qs.filter(Q(public_id__in=bare) | Q(code__in=bare)):
+            if system.public_id in bare:
+                by_id[system.public_id] = system
+            if system.code in bare:
+                by_code.setdefault(system.code, []).append(system)
+        for value in bare:
+            codes = by_code.get(value, [])
+            # an ambiguous bare code maps nowhere
+            found[value] = by_id.get(value) or (codes[0] if len(codes) == 1 else None)
     return found

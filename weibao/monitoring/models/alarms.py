@@ -75,6 +75,8 @@ class MappingRule(models.Model):
 
 
 class DeliveryOutcome(models.TextChoices):
+    RECEIVED = "received", _("已接收，处理中")
+    FAILED = "failed", _("处理失败（待重放）")
     ACCEPTED = "accepted", _("已接收")
     DUPLICATE = "duplicate", _("重复（无变化）")
     REJECTED = "rejected", _("已拒绝")

@@ -17,3 +17,4 @@ from weibao.staff import knowledge_urls; urlpatterns += knowledge_urls.urlpatter
 from weibao.staff import monitoring_urls; urlpatterns += monitoring_urls.urlpatterns  # noqa: E402, E702, I001
 from weibao.staff import records_urls; urlpatterns += records_urls.urlpatterns  # noqa: E402, E702, I001
 from weibao.staff import mail_urls; urlpatterns += mail_urls.urlpatterns  # noqa: E402, E702, I001
+from weibao.staff import desk_urls; urlpatterns += desk_urls.urlpatterns  # noqa: E402, E702, I001

@@ -192,6 +192,35 @@ def test_list_query_count_does_not_depend_on_page_size(world: World, api: Callab
     assert counts[1] <= 4
 
 
+def test_create_costs_a_fixed_number_of_queries(world: World, api: Callable[..., Any]) -> None:
+    client = api(world.users["customer_a"])
+    assert client.post("/api/v1/tickets", {"subject": "第一条"}, format="json").status_code == 201  # the year's row exists
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.post("/api/v1/tickets", {"subject": "登录后页面空白", "urgency": "high"}, format="json")
+    assert response.status_code == 201
+    sql = [q["sql"] for q in ctx.captured_queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE SAVEPOINT"))]
+    # requester contact, number, priority matrix, assignment rules, ticket, event, outbox message
+    assert len(sql) == 7, sql
+    assert sum("tickets_ticketsequence" in q for q in sql) == 1
+    first, second = Ticket.objects.order_by("id").values_list("number", flat=True)
+    assert int(second[-6:]) == int(first[-6:]) + 1
+
+
+def test_a_failed_create_gives_its_number_back(world: World, api: Callable[..., Any]) -> None:
+    from django.db import transaction
+
+    from weibao.tickets import services
+
+    client = api(world.users["customer_a"])
+    first = client.post("/api/v1/tickets", {"subject": "一"}, format="json").json()["number"]
+    with pytest.raises(RuntimeError), transaction.atomic():
+        services.ticket_create(actor=world.users["customer_a"], organisation=world.org_a, subject="回滚", description="",
+                               channel="api")
+        raise RuntimeError("boom")
+    second = client.post("/api/v1/tickets", {"subject": "二"}, format="json").json()["number"]
+    assert int(second[-6:]) == int(first[-6:]) + 1
+
+
 def test_customer_never_sees_internal_notes(world: World, api: Callable[..., Any]) -> None:
     ticket = make_ticket(world)
     eng = api(world.users["engineer"])

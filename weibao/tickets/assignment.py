@@ -10,7 +10,7 @@ from weibao.tickets.states import ACTIVE
 
 
 def rule_for(ticket: Ticket) -> AssignmentRule | None:
-    rules = AssignmentRule.objects.filter(is_active=True).filter(
+    rules = AssignmentRule.objects.select_related("team").filter(is_active=True).filter(
         Q(organisation__isnull=True) | Q(organisation_id=ticket.organisation_id),
         Q(system__isnull=True) | Q(system_id=ticket.system_id),
         Q(component__isnull=True) | Q(component_id=ticket.component_id),

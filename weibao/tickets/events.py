@@ -18,7 +18,8 @@ def event_append(*, ticket: Ticket, actor: User | None, kind: str, before: dict[
         ticket=ticket, actor=actor, kind=kind, before=before or {}, after=after or {}, data=data or {},
         created_at=clock.now(),
     )
-    outbox_put(topic=TOPIC, key=str(event.id), payload={"event_id": event.id, "ticket_id": ticket.id, "kind": kind})
+    outbox_put(topic=TOPIC, key=str(event.id), payload={"event_id": event.id, "ticket_id": ticket.id, "kind": kind},
+               fresh=True)
     return event
 
 

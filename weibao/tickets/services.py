@@ -8,8 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -58,13 +57,19 @@ def _choice(errors: dict[str, list[str]], name: str, value: Any, choices: Any) -
         errors.setdefault(name, []).append(_("取值应为：%(values)s") % {"values": ", ".join(v for v in choices.values if v)})
 
 
+_NEXT_NUMBER_SQL = 'UPDATE "tickets_ticketsequence" SET "last" = "last" + 1 WHERE "year" = %s RETURNING "last"'
+
+
 def _next_number(year: int) -> str:
-    # UPDATE … SET last = last + 1 takes the row's write lock (PostgreSQL) or the database's (SQLite, IMMEDIATE),
-    # so concurrent creators get consecutive numbers and never the same one.
+    # UPDATE … RETURNING takes the row's write lock (PostgreSQL) or the database's (SQLite, IMMEDIATE) and reads the
+    # new value in the same statement: concurrent creators get consecutive numbers, never the same one, and a
+    # rolled-back create gives its number back (no gaps, unlike a database sequence).
     for _attempt in range(3):
-        if TicketSequence.objects.filter(year=year).update(last=F("last") + 1):
-            last = TicketSequence.objects.filter(year=year).values_list("last", flat=True).get()
-            return f"SR-{year}-{last:06d}"
+        with connection.cursor() as cursor:
+            cursor.execute(_NEXT_NUMBER_SQL, [year])
+            row = cursor.fetchone()
+        if row is not None:
+            return f"SR-{year}-{row[0]:06d}"
         try:
             with transaction.atomic():
                 TicketSequence.objects.create(year=year, last=1)

@@ -73,17 +73,40 @@ def main() -> None:
         cursor.execute("ANALYZE tickets_ticket")
     print(f"# {Ticket.objects.count():,} tickets in PostgreSQL; {os.cpu_count()} CPUs shared with other work")
 
+    # Measure as people who have data: the engineer with the most open work, a customer of a busy organisation
+    # (a database filled by bench/ui_queue.py has its own users; the ones made above may own nothing).
+    from django.db.models import Count
+
+    from weibao.accounts.models import TeamMembership
+    from weibao.tickets.states import ACTIVE_VALUES
+
+    busiest = (Ticket.objects.filter(status__in=ACTIVE_VALUES, assignee__isnull=False).values("assignee")
+               .annotate(n=Count("id")).order_by("-n").first())
+    engineer = User.objects.get(id=busiest["assignee"]) if busiest else engineers[0]
+    if not engineer.teams.exists():
+        TeamMembership.objects.get_or_create(team=team, user=engineer)
+    latest_org = Ticket.objects.order_by("-id").values_list("organisation_id", flat=True).first() or orgs[0].id
+    customer = User.objects.filter(role=Role.CUSTOMER, organisation_id=latest_org).first() or User.objects.create(
+        username=f"load_customer_{latest_org}", role=Role.CUSTOMER, organisation_id=latest_org,
+        email=f"lc{latest_org}@load.example")
+    org_public_id = Organisation.objects.get(id=latest_org).public_id
     staff = APIClient()
-    staff.force_authenticate(engineers[0])
+    staff.force_authenticate(engineer)
     cust = APIClient()
     cust.force_authenticate(customer)
     scenarios = [
         ("staff all", staff, "/api/v1/tickets?page_size=50"),
         ("staff mine", staff, "/api/v1/tickets?queue=mine&page_size=50"),
+        ("staff team", staff, "/api/v1/tickets?queue=team&page_size=50"),
         ("staff unassigned", staff, "/api/v1/tickets?queue=unassigned&page_size=50"),
         ("staff status=waiting_customer", staff, "/api/v1/tickets?status=waiting_customer&page_size=50"),
+        ("staff priority=p1", staff, "/api/v1/tickets?priority=p1&page_size=50"),
+        ("staff organisation+in_progress", staff,
+         f"/api/v1/tickets?organisation={org_public_id}&status=in_progress&page_size=50"),
         ("customer own org", cust, "/api/v1/tickets?page_size=50"),
+        ("customer own org, open", cust, "/api/v1/tickets?queue=open&page_size=50"),
     ]
+    print(f"# staff user {engineer.username}, customer of organisation {latest_org}")
     print(f"{'scenario':<32}{'p50 ms':>9}{'p95 ms':>9}{'queries':>9}")
     for label, client, url in scenarios:
         timings = []

@@ -53,7 +53,11 @@ def decode_cursor(cursor: str, length: int) -> list[Any] | None:
 
 
 def _after(order: Sequence[str], values: Sequence[Any]) -> Q:
-    """Rows strictly after `values` in `order`: (a > x) or (a = x and b > y) or ..."""
+    """Rows strictly after `values` in `order`: a >= x and ((a > x) or (a = x and b > y) or ...).
+
+    The leading `a >= x` is implied by the rest; it is there for the database, which cannot start an index
+    range scan from an OR and would otherwise read the order's index from its beginning on every next page.
+    """
     condition = Q()
     for i, field in enumerate(order):
         name = field.lstrip("-")
@@ -62,15 +66,29 @@ def _after(order: Sequence[str], values: Sequence[Any]) -> Q:
         for prev, value in zip(order[:i], values[:i], strict=True):
             step &= Q(**{prev.lstrip("-"): value})
         condition |= step
+    if len(order) > 1:
+        first = order[0]
+        condition &= Q(**{f"{first.lstrip('-')}__{'lte' if first.startswith('-') else 'gte'}": values[0]})
     return condition
 
 
-def keyset_page(qs: QuerySet[M], order: Sequence[str], cursor: str | None, size: int) -> KeysetPage[M]:
-    """`order` must end with a unique, non-null field (the id) and its fields must not be null."""
+def keyset_page(qs: QuerySet[M], order: Sequence[str], cursor: str | None, size: int, *,
+                late_join: bool = False) -> KeysetPage[M]:
+    """`order` must end with a unique, non-null field (the id) and its fields must not be null.
+
+    `late_join`: choose the page's ids without the select_related joins, then read those rows with them, in one
+    statement (`WHERE id IN (SELECT id … ORDER BY … LIMIT n)`). When no index gives the order, the database then
+    sorts narrow rows rather than every matching row already joined to five tables (measured on 26,000 rows
+    sorted by due time: 264 ms → see bench/README.md).
+    """
     values = decode_cursor(cursor, len(order)) if cursor else None
     if values is not None:
         qs = qs.filter(_after(order, values))
-    rows = list(qs.order_by(*order)[: size + 1])
+    if late_join:
+        ids = qs.select_related(None).order_by(*order).values("pk")[: size + 1]
+        rows = list(qs.filter(pk__in=ids).order_by(*order))
+    else:
+        rows = list(qs.order_by(*order)[: size + 1])
     next_cursor = None
     if len(rows) > size:
         rows = rows[:size]

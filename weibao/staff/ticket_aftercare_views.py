@@ -22,7 +22,7 @@ from weibao.staff import ticket_forms as tf
 from weibao.staff.access import staff_required
 from weibao.staff.ticket_views import _call, _invalid, _ticket
 from weibao.tickets import selectors, services_work
-from weibao.tickets.states import ACTIVE, STATUS_LABELS, Status
+from weibao.tickets.states import ACTIVE_VALUES, STATUS_LABELS, Status
 
 FOLLOW_UP_DAYS = 30
 QUALITY_SAMPLE = 20
@@ -112,7 +112,7 @@ def ticket_overview(request: HttpRequest) -> HttpResponse:
     """The manager's numbers: requests by status, open ones by team and by priority (one grouped query each)."""
     _require_manager(request)
     visible = selectors.ticket_list_for(_user(request)).order_by()
-    active = visible.filter(status__in=[s.value for s in ACTIVE])
+    active = visible.filter(status__in=list(ACTIVE_VALUES))
     by_status = {row["status"]: row["n"] for row in visible.values("status").annotate(n=Count("id"))}
     statuses = [{"key": s.value, "label": STATUS_LABELS[s], "n": by_status.get(s.value, 0)} for s in Status]
     by_team = list(active.values("team__name").annotate(n=Count("id")).order_by("-n"))

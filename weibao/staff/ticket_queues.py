@@ -15,16 +15,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db.models import F, QuerySet
+from django.db.models import QuerySet
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from weibao.accounts.models import User
 from weibao.tickets.models import Ticket
-from weibao.tickets.states import ACTIVE, Status
+from weibao.tickets.selectors import team_filter
+from weibao.tickets.states import ACTIVE_VALUES, Status
 
 QueueFilter = Callable[[QuerySet[Ticket], User, datetime], QuerySet[Ticket]]
-_ACTIVE = [s.value for s in ACTIVE]
+_ACTIVE = list(ACTIVE_VALUES)
 
 
 @dataclass(frozen=True)
@@ -32,8 +33,8 @@ class Queue:
     key: str
     label: Promise
     filter: QueueFilter
-    # Few rows match (one person's or team's open work): read them through the filter's index and sort,
-    # rather than walking the primary key backwards past a million closed rows (measured: 1.3 s → 23 ms).
+    # Reads active requests only: served "newest first" by the partial indexes on active statuses
+    # (tickets migration 0003), so no walk backwards past a million closed rows and no sort.
     selective: bool = False
 
 
@@ -59,8 +60,7 @@ def _mine(qs: QuerySet[Ticket], actor: User, now: datetime) -> QuerySet[Ticket]:
 
 
 def _team(qs: QuerySet[Ticket], actor: User, now: datetime) -> QuerySet[Ticket]:
-    # A subquery, not a list: one query whatever the number of teams.
-    return qs.filter(team__in=actor.teams.values("id"), status__in=_ACTIVE)
+    return qs.filter(team_filter(actor), status__in=_ACTIVE)
 
 
 def _unassigned(qs: QuerySet[Ticket], actor: User, now: datetime) -> QuerySet[Ticket]:
@@ -134,11 +134,7 @@ def sort_by_key(key: str, queue: Queue | None = None) -> Sort:
 
 
 def order_for(queue: Queue, sort: Sort, qs: QuerySet[Ticket]) -> tuple[QuerySet[Ticket], tuple[str, ...]]:
-    """The keyset order for a queue; an id order on a selective queue goes through `id + 0` (see Queue)."""
+    """The keyset order for a queue (the sort's fields, ending with the id), with what the sort needs annotated."""
     if sort.prepare is not None:
         qs = sort.prepare(qs)
-    if queue.selective and sort.order in (("-id",), ("id",)):
-        desc = sort.order[0].startswith("-")
-        qs = qs.annotate(id_key=F("id") + 0)
-        return qs, ("-id_key", "-id") if desc else ("id_key", "id")
     return qs, sort.order

@@ -69,7 +69,7 @@ def ticket_queue(request: HttpRequest) -> HttpResponse:
     filters = tf.QueueFilterForm(request.GET)
     qs = queue.filter(selectors.ticket_list_for(actor, **list_filters(filters)), actor, clock.now())
     qs, order = order_for(queue, sort, qs)
-    page = keyset_page(qs, order, request.GET.get("after"), _page_size(request))
+    page = keyset_page(qs, order, request.GET.get("after"), _page_size(request), late_join=True)
     params = request.GET.copy()
     params.pop("after", None)
     next_params = params.copy()

@@ -6,7 +6,7 @@ from django.db.models import Count, Q
 
 from weibao.accounts.models import Team, TeamMembership, User
 from weibao.tickets.models import AssignmentRule, AssignmentStrategy, Ticket
-from weibao.tickets.states import ACTIVE
+from weibao.tickets.states import ACTIVE_VALUES
 
 
 def rule_for(ticket: Ticket) -> AssignmentRule | None:
@@ -40,7 +40,7 @@ def pick_engineer(team: Team, strategy: str, last: User | None) -> User | None:
         return None
     if strategy == AssignmentStrategy.LEAST_LOADED:
         load = dict(
-            Ticket.objects.filter(assignee__in=people, status__in=[s.value for s in ACTIVE])
+            Ticket.objects.filter(assignee__in=people, status__in=list(ACTIVE_VALUES))
             .values_list("assignee").annotate(n=Count("id")).values_list("assignee", "n")
         )
         return min(people, key=lambda u: (load.get(u.id, 0), u.id))

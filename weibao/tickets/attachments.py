@@ -5,12 +5,15 @@ from __future__ import annotations
 import hashlib
 import mimetypes
 import os
+import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import IO, Any
 
 from django.conf import settings
 from django.core.files.base import ContentFile
+from django.core.files.storage import Storage
+from django.db import transaction
 from django.utils.translation import gettext as _
 
 from weibao.core.errors import TooLarge, UnsupportedType, ValidationFailed
@@ -85,3 +88,36 @@ def as_content(f: IncomingFile) -> ContentFile[bytes]:
 
 def guess_type(filename: str) -> str:
     return mimetypes.guess_type(filename)[0] or "application/octet-stream"
+
+
+class _KeepOnCommit:
+    """The on-commit callback of one stored file: being called means the row naming the file is committed."""
+
+    __slots__ = ("__weakref__", "committed")
+
+    def __init__(self, committed: list[bool]) -> None:
+        self.committed = committed
+
+    def __call__(self) -> None:
+        self.committed[0] = True
+
+
+def _delete_unless_committed(committed: list[bool], storage: Storage, name: str) -> None:
+    if not committed[0]:
+        storage.delete(name)
+
+
+def delete_on_rollback(storage: Storage, name: str) -> None:
+    """Remove the stored file `name` if the transaction that writes its row rolls back.
+
+    Django has on_commit but no on_rollback. A rollback (of the whole transaction, or of the savepoint the file
+    was written in) drops the on-commit callbacks registered inside it, and with them the last reference to the
+    callback object: its finalizer then deletes the file unless the callback ran (the commit). Outside a
+    transaction Django runs the callback at once and the file is kept. Only a crash between the write and the
+    commit can leave a file that no row names (a random name, never served).
+    """
+    committed = [False]
+    callback = _KeepOnCommit(committed)
+    # The finalizer must not refer to `callback` itself, or it would keep it alive.
+    weakref.finalize(callback, _delete_unless_committed, committed, storage, name)
+    transaction.on_commit(callback)

@@ -438,20 +438,17 @@ def ticket_reply(*, actor: User | None, ticket: Ticket, body: str, internal: boo
 def _store_attachments(t: Ticket, actor: User | None, message: Message | None,
                        checked: list[tuple[files.IncomingFile, str, str]], internal: bool) -> list[Attachment]:
     stored: list[Attachment] = []
-    try:
-        for f, content_type, digest in checked:
-            att = Attachment(ticket=t, message=message, filename=f.filename, content_type=content_type,
-                             size=len(f.content), sha256=digest, internal=internal, uploaded_by=actor)
-            att.file.save(att.public_id, files.as_content(f), save=False)
-            att.save()
-            stored.append(att)
-            event_append(ticket=t, actor=actor, kind="attachment_added",
-                         data={"attachment_id": att.id, "filename": att.filename, "size": att.size, "internal": internal,
-                               "message_id": message.id if message else None})
-    except Exception:
-        for att in stored:
-            att.file.delete(save=False)
-        raise
+    for f, content_type, digest in checked:
+        att = Attachment(ticket=t, message=message, filename=f.filename, content_type=content_type,
+                         size=len(f.content), sha256=digest, internal=internal, uploaded_by=actor)
+        att.file.save(att.public_id, files.as_content(f), save=False)
+        # Whatever fails later, here or in the caller's transaction, takes the file with the rolled-back row.
+        files.delete_on_rollback(att.file.storage, att.file.name)
+        att.save()
+        stored.append(att)
+        event_append(ticket=t, actor=actor, kind="attachment_added",
+                     data={"attachment_id": att.id, "filename": att.filename, "size": att.size, "internal": internal,
+                           "message_id": message.id if message else None})
     return stored
 
 

@@ -43,7 +43,7 @@ def test_invalid_assessment_is_shown_and_changes_nothing(world: World, web) -> N
     ticket = make_ticket(world)
     manager = web(world.users["manager"])
     no_plan = manager.post(_form(ticket, "assessment"), {"decision": "plan", "plan": "  "})
-    assert no_plan.status_code == 400 and "A maintenance plan needs its content." in no_plan.content.decode()
+    assert no_plan.status_code == 400 and "维护方案须填写内容。" in no_plan.content.decode()
     unknown = manager.post(_form(ticket, "assessment"), {"decision": "maybe"})
     assert unknown.status_code == 400 and 'class="errorlist' in unknown.content.decode()
     assert not Assessment.objects.exists()
@@ -74,7 +74,7 @@ def test_invalid_work_order_is_shown_and_changes_nothing(world: World, web) -> N
     backwards = manager.post(_form(ticket, "work-order"), {
         "tasks": "别的任务", "engineers": [world.users["engineer"].pk],
         "planned_start": "2026-11-23T12:00", "planned_end": "2026-11-23T09:00"})
-    assert backwards.status_code == 400 and "The end is before the start." in backwards.content.decode()
+    assert backwards.status_code == 400 and "结束时间早于开始时间。" in backwards.content.decode()
     customer_as_engineer = manager.post(_form(ticket, "work-order"), {
         "tasks": "别的任务", "engineers": [world.users["customer_a"].pk]})
     assert customer_as_engineer.status_code == 400  # not in the staff choices
@@ -106,7 +106,7 @@ def test_sign_off_goes_engineer_first_then_lead_or_manager(world: World, web) ->
     assert web(other).post(url, {"verification": "看过了", "passed": "on"}).status_code == 403
     assert not Acceptance.objects.filter(engineer_signed_at__isnull=False).exists()
     missing = engineer.post(url, {"passed": "on", "verification": ""})
-    assert missing.status_code == 400 and "Say how the fix was verified." in missing.content.decode()
+    assert missing.status_code == 400 and "请说明如何验证了修复。" in missing.content.decode()
     assert 'name="verification"' in engineer.get(url).content.decode()
     assert engineer.post(url, {"passed": "on", "verification": "复测导出，金额列对齐"}).status_code == 302
     row = Acceptance.objects.get(ticket=ticket)
@@ -127,7 +127,7 @@ def test_acceptance_waits_for_the_resolution(world: World, web) -> None:
     engineer = web(world.users["engineer"])
     assert 'name="verification"' not in engineer.get(_form(ticket, "acceptance")).content.decode()
     refused = engineer.post(_form(ticket, "acceptance"), {"passed": "on", "verification": "复测通过"})
-    assert refused.status_code == 409 and "Acceptance is signed once the request is resolved." in refused.content.decode()
+    assert refused.status_code == 409 and "服务请求解决后才能签署验收。" in refused.content.decode()
     assert not Acceptance.objects.exists()
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from weibao.core.errors import Conflict
@@ -82,10 +83,10 @@ class FrozenQuerySet(models.QuerySet):
     """Archived rows are written once; bulk updates and deletes are refused like single ones."""
 
     def update(self, **kwargs: Any) -> int:
-        raise Conflict("The archive is frozen and cannot be changed.", code="archive_frozen")
+        raise Conflict(gettext("归档已冻结，不能更改。"), code="archive_frozen")
 
     def delete(self) -> tuple[int, dict[str, int]]:
-        raise Conflict("The archive is frozen and cannot be deleted.", code="archive_frozen")
+        raise Conflict(gettext("归档已冻结，不能删除。"), code="archive_frozen")
 
 
 class Frozen(models.Model):
@@ -96,11 +97,11 @@ class Frozen(models.Model):
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         if not self._state.adding:
-            raise Conflict("The archive is frozen and cannot be changed.", code="archive_frozen")
+            raise Conflict(gettext("归档已冻结，不能更改。"), code="archive_frozen")
         super().save(*args, **kwargs)
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        raise Conflict("The archive is frozen and cannot be deleted.", code="archive_frozen")
+        raise Conflict(gettext("归档已冻结，不能删除。"), code="archive_frozen")
 
 
 class Archive(Frozen):

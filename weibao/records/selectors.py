@@ -6,6 +6,7 @@ import hashlib
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.utils.translation import gettext
 
 from weibao.accounts import access
 from weibao.core.errors import DomainError, NotFound
@@ -36,9 +37,9 @@ def archived_document_read(document: ArchivedDocument) -> bytes:
     try:
         content = path.read_bytes()
     except OSError as exc:
-        raise ArchiveDamaged(f"Archived file {document.filename} cannot be read: {exc}") from exc
+        raise ArchiveDamaged(gettext("归档文件 %(name)s 无法读取：%(error)s") % {"name": document.filename, "error": exc}) from exc
     if hashlib.sha256(content).hexdigest() != document.sha256:
-        raise ArchiveDamaged(f"Archived file {document.filename} does not match its SHA-256.")
+        raise ArchiveDamaged(gettext("归档文件 %(name)s 与其 SHA-256 不符。") % {"name": document.filename})
     return content
 
 
@@ -46,7 +47,7 @@ def record_file_for(actor: access.Actor | None, ticket_public_id: str, kind: str
     """The record as PDF: the frozen bytes once archived (whatever the language asked), else rendered now."""
     ticket = ticket_get_for(actor, ticket_public_id)
     if kind not in RecordKind.values:
-        raise NotFound(f"unknown record kind {kind!r}", details={"kinds": RecordKind.values})
+        raise NotFound(gettext("未知的记录类型：%(kind)s") % {"kind": kind}, details={"kinds": RecordKind.values})
     document = ArchivedDocument.objects.select_related("archive").filter(archive__ticket=ticket, kind=kind).first()
     if document is not None:
         return RecordFile(document.filename, archived_document_read(document), True, document.sha256)

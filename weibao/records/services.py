@@ -11,6 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Max
+from django.utils.translation import gettext
 
 from weibao.accounts import access
 from weibao.accounts.models import User
@@ -34,23 +35,23 @@ def _locked(ticket: Ticket) -> Ticket:
 
 def _ensure_not_archived(ticket: Ticket) -> None:
     if Archive.objects.filter(ticket_id=ticket.pk).exists():
-        raise Conflict("The request is archived; its records can no longer change.", code="archived")
+        raise Conflict(gettext("服务请求已归档，其记录不能再更改。"), code="archived")
 
 
 def assessment_record(*, actor: User, ticket: Ticket, decision: str, maintenance_mode: str = "", plan: str = "",
                       reviewer: User | None = None, reviewer_opinion: str = "") -> Assessment:
-    access.require(access.is_staff(actor), "Only staff record assessments")
+    access.require(access.is_staff(actor), gettext("只有服务人员可以登记评估。"))
     errors: dict[str, list[str]] = {}
     if decision not in Decision.values:
-        errors["decision"] = [f"Expected one of {', '.join(Decision.values)}."]
+        errors["decision"] = [gettext("应为以下之一：%(values)s。") % {"values": ", ".join(Decision.values)}]
     if decision == Decision.PLAN and not plan.strip():
-        errors["plan"] = ["A maintenance plan needs its content."]
+        errors["plan"] = [gettext("维护方案须填写内容。")]
     if reviewer is not None and not access.is_staff(reviewer):
-        errors["reviewer"] = ["The reviewer must be a staff member."]
+        errors["reviewer"] = [gettext("审核人须为服务人员。")]
     if reviewer_opinion.strip() and reviewer is None:
-        errors["reviewer"] = ["An opinion needs its reviewer."]
+        errors["reviewer"] = [gettext("填写审核意见须指定审核人。")]
     if errors:
-        raise ValidationFailed("Invalid assessment", details=errors)
+        raise ValidationFailed(gettext("评估记录无效。"), details=errors)
     with transaction.atomic():
         ticket = _locked(ticket)
         _ensure_not_archived(ticket)
@@ -66,19 +67,19 @@ def assessment_record(*, actor: User, ticket: Ticket, decision: str, maintenance
 
 def work_order_record(*, actor: User, ticket: Ticket, tasks: list[str], engineers: list[User],
                       planned_start: datetime | None = None, planned_end: datetime | None = None, notes: str = "") -> WorkOrder:
-    access.require(access.is_staff(actor), "Only staff write work orders")
+    access.require(access.is_staff(actor), gettext("只有服务人员可以填写维护任务单。"))
     clean_tasks = [t.strip() for t in tasks if t and t.strip()]
     errors: dict[str, list[str]] = {}
     if not clean_tasks:
-        errors["tasks"] = ["At least one task."]
+        errors["tasks"] = [gettext("至少填写一项任务。")]
     if not engineers:
-        errors["engineers"] = ["At least one engineer."]
+        errors["engineers"] = [gettext("至少指定一名工程师。")]
     elif any(not access.is_staff(e) for e in engineers):
-        errors["engineers"] = ["Engineers must be staff members."]
+        errors["engineers"] = [gettext("工程师须为服务人员。")]
     if planned_start and planned_end and planned_end < planned_start:
-        errors["planned_end"] = ["The end is before the start."]
+        errors["planned_end"] = [gettext("结束时间早于开始时间。")]
     if errors:
-        raise ValidationFailed("Invalid work order", details=errors)
+        raise ValidationFailed(gettext("维护任务单无效。"), details=errors)
     with transaction.atomic():
         ticket = _locked(ticket)
         _ensure_not_archived(ticket)
@@ -115,31 +116,31 @@ def acceptance_can_sign(actor: User, ticket: Ticket, acceptance: Acceptance | No
 
 def acceptance_sign(*, actor: User, ticket: Ticket, passed: bool = True, verification: str = "") -> Acceptance:
     """The engineer who did the work signs first (with the verification); then the team lead countersigns."""
-    access.require(access.is_staff(actor), "Only staff sign the acceptance")
+    access.require(access.is_staff(actor), gettext("只有服务人员可以签署验收。"))
     with transaction.atomic():
         ticket = _locked(ticket)
         _ensure_not_archived(ticket)
         if ticket.status not in ACCEPTABLE_STATUSES:
-            raise Conflict("Acceptance is signed once the request is resolved.", code="not_resolved",
+            raise Conflict(gettext("服务请求解决后才能签署验收。"), code="not_resolved",
                            details={"status": ticket.status})
         row, _ = Acceptance.objects.select_for_update().get_or_create(ticket=ticket)
         now = clock.now()
         if row.engineer_signed_at is None:
             if not _did_the_work(actor, ticket):
-                raise PermissionDenied("The engineer who did the maintenance signs first.")
+                raise PermissionDenied(gettext("须由实施维护的工程师先签字。"))
             if not verification.strip():
-                raise ValidationFailed("Invalid acceptance", details={"verification": ["Say how the fix was verified."]})
+                raise ValidationFailed(gettext("验收记录无效。"), details={"verification": [gettext("请说明如何验证了修复。")]})
             row.engineer, row.engineer_signed_at = actor, now
             row.passed, row.verification = passed, verification.strip()
             role = "engineer"
         elif row.lead_signed_at is None:
             # A second pair of eyes: the lead (or a manager, when the lead did the work) countersigns.
             if actor.pk == row.engineer_id or not (_leads_the_team(actor, ticket) or access.is_manager_or_admin(actor)):
-                raise PermissionDenied("The team lead (or a service manager) countersigns, not the engineer who did the work.")
+                raise PermissionDenied(gettext("由组长（或服务经理）复签，实施维护的工程师不能复签。"))
             row.lead, row.lead_signed_at = actor, now
             role = "lead"
         else:
-            raise Conflict("The acceptance is already signed by the engineer and the team lead.", code="already_signed")
+            raise Conflict(gettext("验收已由工程师和组长签署。"), code="already_signed")
         row.save()
         ticket_record_event(actor=actor, ticket=ticket, kind="acceptance_signed", data={"role": role, "passed": row.passed})
     return row
@@ -169,7 +170,7 @@ def _fingerprint(ticket: Ticket) -> tuple[Any, ...]:
 def _archive_precheck(ticket: Ticket) -> None:
     _ensure_not_archived(ticket)
     if ticket.status not in ARCHIVABLE_STATUSES:
-        raise Conflict("Only a closed or declined request can be archived.", code="not_closed",
+        raise Conflict(gettext("只有已关闭或已拒绝的服务请求可以归档。"), code="not_closed",
                        details={"status": ticket.status})
 
 
@@ -180,7 +181,7 @@ def ticket_archive(*, actor: User, ticket: Ticket) -> Archive:
     locks the request, checks nothing changed meanwhile (else renders again, once) and stores.
     Holding the lock while rendering would stall every other writer on SQLite.
     """
-    access.require(access.is_manager_or_admin(actor), "Only the document administrator archives requests")
+    access.require(access.is_manager_or_admin(actor), gettext("只有文档管理员可以归档服务请求。"))
     language = settings.LANGUAGE_CODE
     for _attempt in range(2):
         fresh = Ticket.objects.get(pk=ticket.pk)
@@ -210,7 +211,7 @@ def ticket_archive(*, actor: User, ticket: Ticket) -> Archive:
             hashes: dict[str, Any] = {kind: _sha(content) for kind, (_, content) in files.items()}
             ticket_record_event(actor=actor, ticket=locked, kind="archived", data={"sha256": hashes})
             return archive
-    raise Conflict("The request kept changing while it was being archived; try again.", code="changed_while_archiving")
+    raise Conflict(gettext("归档期间服务请求仍在变化，请重试。"), code="changed_while_archiving")
 
 
 def _sha(content: bytes) -> str:

@@ -103,7 +103,7 @@ class _KeepOnCommit:
 
 
 def _delete_unless_committed(committed: list[bool], storage: Storage, name: str) -> None:
-    if not committed[0]:
+    if name and not committed[0]:
         storage.delete(name)
 
 

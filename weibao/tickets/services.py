@@ -443,7 +443,7 @@ def _store_attachments(t: Ticket, actor: User | None, message: Message | None,
                          size=len(f.content), sha256=digest, internal=internal, uploaded_by=actor)
         att.file.save(att.public_id, files.as_content(f), save=False)
         # Whatever fails later, here or in the caller's transaction, takes the file with the rolled-back row.
-        files.delete_on_rollback(att.file.storage, att.file.name)
+        files.delete_on_rollback(att.file.storage, att.file.name or "")
         att.save()
         stored.append(att)
         event_append(ticket=t, actor=actor, kind="attachment_added",

@@ -12,14 +12,15 @@ from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import Q
+from django.utils.translation import gettext as _
 
 from weibao.accounts import access
 from weibao.accounts.models import User
 from weibao.core import clock
-from weibao.core.errors import ValidationFailed
 from weibao.core.outbox import outbox_put
 from weibao.customers.models import System
 from weibao.monitoring.checkers import Outcome, ProbeSpec, run_checks
+from weibao.monitoring.config import probe_validate
 from weibao.monitoring.intake import alarm_ingest
 from weibao.monitoring.models import Probe, ProbeKind, ProbeState
 from weibao.monitoring.parsers import ParsedAlert
@@ -37,22 +38,8 @@ class NewProbe:
 
 def probe_create(*, actor: User | None, system: System, name: str, kind: str, target: str = "", **options: Any) -> NewProbe:
     if actor is not None:
-        access.require(access.is_manager_or_admin(actor), "Only a manager or administrator adds monitored items")
-    errors: dict[str, list[str]] = {}
-    if kind not in ProbeKind.values:
-        errors["kind"] = [f"Expected one of {', '.join(ProbeKind.values)}"]
-    if not (name or "").strip():
-        errors["name"] = ["This field is required."]
-    if kind == ProbeKind.HTTP and not target.startswith(("http://", "https://")):
-        errors["target"] = ["An http:// or https:// URL is required."]
-    elif kind in (ProbeKind.TCP, ProbeKind.TLS) and (":" not in target or not target.rpartition(":")[2].isdigit()):
-        errors["target"] = ["host:port is required."]
-    elif kind in (ProbeKind.DNS, ProbeKind.PING) and not target.strip():
-        errors["target"] = ["A host name is required."]
-    if int(options.get("interval_seconds", 60)) < 10:
-        errors["interval_seconds"] = ["At least 10 seconds."]
-    if errors:
-        raise ValidationFailed("Invalid monitored item", details=errors)
+        access.require(access.is_manager_or_admin(actor), _("只有服务经理或管理员可以修改监控设置。"))
+    options = probe_validate(kind=kind, name=name, target=target, options=options)
     raw = ""
     with transaction.atomic():
         probe = Probe(system=system, name=name.strip()[:200], kind=kind, target=target.strip(), next_run_at=clock.now(), **options)

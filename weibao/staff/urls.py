@@ -18,3 +18,4 @@ from weibao.staff import monitoring_urls; urlpatterns += monitoring_urls.urlpatt
 from weibao.staff import records_urls; urlpatterns += records_urls.urlpatterns  # noqa: E402, E702, I001
 from weibao.staff import mail_urls; urlpatterns += mail_urls.urlpatterns  # noqa: E402, E702, I001
 from weibao.staff import desk_urls; urlpatterns += desk_urls.urlpatterns  # noqa: E402, E702, I001
+from weibao.staff import monitoring_config_urls; urlpatterns += monitoring_config_urls.urlpatterns  # noqa: E402, E702, I001

@@ -179,3 +179,10 @@ def test_inspection_plan_for_one_customer_runs_now(world: World, web) -> None:
     assert (report.passed, report.failed, report.organisation_id) == (1, 0, world.org_a.id)
     plan.refresh_from_db()
     assert plan.next_run_at is not None and plan.next_run_at > clock.now() + timedelta(days=29)
+
+
+def test_a_heartbeat_may_have_a_long_grace_period_but_a_network_check_may_not(world: World, web) -> None:
+    manager = web(world.users["manager"])
+    assert manager.post("/staff/monitoring/probes/", _probe_form(world, kind="heartbeat", target="", timeout_seconds="1800")).status_code == 200
+    assert Probe.objects.get().timeout_seconds == 1800
+    assert manager.post("/staff/monitoring/probes/", _probe_form(world, timeout_seconds="1800")).status_code == 400

@@ -69,6 +69,8 @@ def probe_validate(*, kind: str, name: str, target: str, options: dict[str, Any]
         errors["target"] = [_("需要 http:// 或 https:// 开头的地址。")]
     clean: dict[str, Any] = {}
     for field, (low, high) in PROBE_LIMITS.items():
+        if field == "timeout_seconds" and kind == ProbeKind.HEARTBEAT:
+            high = 86_400  # a heartbeat's timeout is its grace period after a missed check-in, not a network wait
         if field not in options:
             continue
         raw = options[field]

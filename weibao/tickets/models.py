@@ -145,6 +145,10 @@ class Ticket(PublicIdModel):
                          condition=Q(assignee__isnull=True, status__in=ACTIVE_VALUES)),
             models.Index(fields=["priority", "-id"], name="ticket_unassigned_prio_idx",
                          condition=Q(assignee__isnull=True, status__in=ACTIVE_VALUES)),
+            # A customer's open requests (the API's queue=open): often none at all, and then PostgreSQL, expecting
+            # some, walked the primary key back through every row (measured 754 ms at 1,000,000).
+            models.Index(fields=["organisation", "-id"], name="ticket_active_org_idx",
+                         condition=Q(status__in=ACTIVE_VALUES)),
             # The portal's "my organisation's open requests" and the API's organisation + status filter.
             models.Index(fields=["organisation", "status", "-id"], name="ticket_org_status_idx"),
         ]

@@ -352,7 +352,7 @@ def test_child_work_order_blocks_resolving_the_parent(world: World, web: Any) ->
     assert response.status_code == 409 and "子工单" in response.content.decode()
 
 
-def test_mine_queue_pages_through_its_selective_order(world: World, web: Any) -> None:
+def test_mine_queue_pages_through_its_order(world: World, web: Any) -> None:
     made = [in_progress(world, ticket_for(world, subject=f"我的{i}")) for i in range(7)]
     client = web(world.users["engineer"])
     seen: list[str] = []

@@ -23,7 +23,7 @@ def test_raw_message_is_stored_before_processing(monkeypatch: pytest.MonkeyPatch
     raw = make_mail(headers={"Auto-Submitted": "auto-replied"})
     seen: dict[str, Any] = {}
 
-    def spy(*, inbound: InboundMessage, parsed: Any) -> str:
+    def spy(*, inbound: InboundMessage, parsed: Any, **_: Any) -> str:
         seen["on_disk"] = raw_read(inbound.raw_path)
         seen["row"] = InboundMessage.objects.filter(id=inbound.id).exists()
         return Outcome.MACHINE
@@ -59,7 +59,7 @@ def test_message_without_message_id_is_deduplicated_by_content() -> None:
 def test_failure_quarantines_with_error_and_reprocess_recovers(monkeypatch: pytest.MonkeyPatch) -> None:
     calls = {"n": 0}
 
-    def flaky(*, inbound: InboundMessage, parsed: Any, quarantine: Any) -> str:
+    def flaky(*, inbound: InboundMessage, parsed: Any, quarantine: Any, **_: Any) -> str:
         calls["n"] += 1
         if calls["n"] == 1:
             raise RuntimeError("数据库暂时不可用")
@@ -81,7 +81,7 @@ def test_sender_over_the_hourly_limit_is_quarantined_not_processed(monkeypatch: 
     settings.MAIL_RATE_LIMIT_PER_HOUR = 3
     processed: list[int] = []
 
-    def record(*, inbound: InboundMessage, parsed: Any, quarantine: Any) -> str:
+    def record(*, inbound: InboundMessage, parsed: Any, quarantine: Any, **_: Any) -> str:
         processed.append(inbound.id)
         return Outcome.CREATED
 

@@ -18,6 +18,7 @@ from imapclient import IMAPClient
 from weibao.core import clock
 from weibao.core.errors import ValidationFailed
 from weibao.mail.credentials import mailbox_password
+from weibao.mail.lookups import IngestLookups
 from weibao.mail.models import Mailbox, ProcessedAction, Protocol, Security, Source
 from weibao.mail.services import mail_ingest
 
@@ -76,6 +77,7 @@ def _poll_selected(client: IMAPClient, mailbox: Mailbox, result: PollResult, pro
         uids = client.search(["NOT", "KEYWORD", PROCESSED_FLAG])
     else:
         uids = client.search("ALL")
+    lookups = IngestLookups()
     for start in range(0, len(uids), BATCH):
         batch = uids[start : start + BATCH]
         fetched = client.fetch(batch, ["BODY.PEEK[]"])
@@ -85,7 +87,7 @@ def _poll_selected(client: IMAPClient, mailbox: Mailbox, result: PollResult, pro
             if raw is None:
                 continue  # expunged by someone else meanwhile
             result.fetched += 1
-            ingested = mail_ingest(raw=bytes(raw), mailbox=mailbox, source=Source.IMAP)
+            ingested = mail_ingest(raw=bytes(raw), mailbox=mailbox, source=Source.IMAP, lookups=lookups)
             result.new += int(ingested.new)
             key = ingested.inbound.outcome or ingested.inbound.status
             result.outcomes[key] = result.outcomes.get(key, 0) + 1

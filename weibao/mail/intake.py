@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 
-from django.conf import settings
 from django.utils.translation import gettext as _
 
 from weibao.core.errors import DomainError, TransitionNotAllowed
-from weibao.mail.models import InboundMessage, Mailbox, OutboundMail, OutboundStatus, Outcome, UnknownSenderPolicy
+from weibao.mail.lookups import IngestLookups
+from weibao.mail.models import InboundMessage, OutboundMail, OutboundStatus, Outcome, UnknownSenderPolicy
 from weibao.mail.parsing import ParsedMail
 from weibao.mail.senders import Sender, resolve_sender
 from weibao.mail.threads import _by_references, thread_for
@@ -29,14 +29,7 @@ _TAG = re.compile(r"\[\s*SR-\d{4}-\d{4,}\s*\]", re.IGNORECASE)
 _TEMPORARY = ("delayed", "relayed", "delivered", "expanded")
 
 
-def _our_addresses() -> set[str]:
-    mine = {a.lower() for a in Mailbox.objects.values_list("address", flat=True)}
-    from_default = re.search(r"<([^>]+)>", settings.DEFAULT_FROM_EMAIL)
-    mine.add((from_default.group(1) if from_default else settings.DEFAULT_FROM_EMAIL).strip().lower())
-    return mine
-
-
-def machine_mail(*, inbound: InboundMessage, parsed: ParsedMail) -> str:
+def machine_mail(*, inbound: InboundMessage, parsed: ParsedMail, lookups: IngestLookups | None = None) -> str:
     """Machine mail never opens or reopens a request; a bounce of our mail is put on its request."""
     report = parsed.report
     ids = [*(report.original_message_ids if report else []), *parsed.thread_ids]
@@ -58,7 +51,7 @@ def machine_mail(*, inbound: InboundMessage, parsed: ParsedMail) -> str:
             inbound.ticket = outs[0].ticket
             return Outcome.DELIVERY_FAILURE
     # An auto-reply to our mail is shown with its request, but changes nothing there.
-    inbound.ticket = _by_references(parsed.thread_ids)
+    inbound.ticket = _by_references(parsed.thread_ids, lookups)
     return Outcome.MACHINE
 
 
@@ -131,20 +124,23 @@ def _new_request(inbound: InboundMessage, parsed: ParsedMail, sender: Sender, qu
     return ticket
 
 
-def human_mail(*, inbound: InboundMessage, parsed: ParsedMail, quarantine: type[Exception]) -> str:
-    if parsed.from_addr in _our_addresses():
-        inbound.ticket = _by_references(parsed.thread_ids)
+def human_mail(*, inbound: InboundMessage, parsed: ParsedMail, quarantine: type[Exception],
+               lookups: IngestLookups | None = None) -> str:
+    lookups = lookups or IngestLookups()
+    if parsed.from_addr in lookups.our_addresses():
+        inbound.ticket = _by_references(parsed.thread_ids, lookups)
         return Outcome.MACHINE  # our own mail come back (a forwarding loop): never a request
-    twin = (
-        InboundMessage.objects.filter(dedupe_key=inbound.dedupe_key, ticket__isnull=False).exclude(id=inbound.id).first()
+    twin = None if lookups.no_twin(inbound) else (
+        InboundMessage.objects.filter(dedupe_key=inbound.dedupe_key, ticket__isnull=False).exclude(id=inbound.id)
+        .select_related("ticket").first()
     )
     if twin is not None:
         # The same mail reached another of our addresses: one request, not two.
         inbound.ticket, inbound.ticket_message, inbound.contact = twin.ticket, twin.ticket_message, twin.contact
         return Outcome.DUPLICATE
-    match = thread_for(parsed, envelope_to=list(inbound.envelope_to or []))
+    match = thread_for(parsed, envelope_to=list(inbound.envelope_to or []), lookups=lookups)
     sender = resolve_sender(address=parsed.from_addr, name=parsed.from_name,
-                            organisation=match.ticket.organisation if match else None)
+                            organisation_id=match.ticket.organisation_id if match else None, lookups=lookups)
     if match is None:
         _new_request(inbound, parsed, sender, quarantine)
         return Outcome.CREATED

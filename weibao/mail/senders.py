@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models.functions import Lower
-
-from weibao.accounts.models import CUSTOMER_ROLES, STAFF_ROLES, Contact, Organisation, OrganisationKind, User
+from weibao.accounts.models import CUSTOMER_ROLES, Contact, User
+from weibao.mail.lookups import IngestLookups
 
 
 @dataclass(frozen=True)
@@ -28,33 +27,24 @@ class Sender:
         return None
 
 
-def _domain_organisation(domain: str) -> Organisation | None:
-    candidates = Organisation.objects.filter(kind=OrganisationKind.CUSTOMER, is_active=True, email_domains__icontains=domain)
-    owners = [o for o in candidates if domain in o.domains()]
-    # Two organisations claiming one domain is a configuration mistake: trust neither.
-    return owners[0] if len(owners) == 1 else None
-
-
-def resolve_sender(*, address: str, name: str, organisation: Organisation | None = None) -> Sender:
-    """`organisation`: the request the mail threads into, to choose among contacts sharing an address."""
+def resolve_sender(*, address: str, name: str, organisation_id: int | None = None,
+                   lookups: IngestLookups | None = None) -> Sender:
+    """`organisation_id`: of the request the mail threads into, to choose among contacts sharing an address."""
+    lookups = lookups or IngestLookups()
     address = address.lower()
     if not address or "@" not in address:
         return Sender(address, name)
-    staff = User.objects.filter(email__iexact=address, is_active=True, role__in=STAFF_ROLES).first()
+    staff = lookups.staff(address)
     if staff is not None:
         return Sender(address, name, staff=staff)
-    contacts = list(
-        Contact.objects.annotate(email_lower=Lower("email"))
-        .filter(email_lower=address, is_active=True)
-        .select_related("organisation", "user")
-        .order_by("id")
-    )
+    contacts = lookups.contacts(address)
     if contacts:
-        preferred = [c for c in contacts if organisation is not None and c.organisation_id == organisation.id]
+        preferred = [c for c in contacts if organisation_id is not None and c.organisation_id == organisation_id]
         return Sender(address, name, contact=(preferred or contacts)[0])
-    owner = _domain_organisation(address.rpartition("@")[2])
+    owner = lookups.domain_owner(address.rpartition("@")[2])
     if owner is None:
         return Sender(address, name)
     display = (name or address.partition("@")[0]).strip()[:100]
     contact = Contact.objects.create(organisation=owner, name=display, email=address)
+    lookups.note_contact(address, contact)
     return Sender(address, name, contact=contact, created_contact=True)

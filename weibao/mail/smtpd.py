@@ -15,6 +15,7 @@ from aiosmtpd.controller import Controller
 from django.conf import settings
 from django.db import close_old_connections
 
+from weibao.mail.lookups import IngestLookups
 from weibao.mail.models import Mailbox, Source
 from weibao.mail.services import mail_ingest
 
@@ -39,9 +40,11 @@ def smtp_deliver(*, raw: bytes, mail_from: str | None, rcpt_tos: Sequence[str]) 
             mailbox = mailbox_for_address(rcpt)
             if mailbox is not None:
                 by_mailbox.setdefault(mailbox.id, (mailbox, []))[1].append(rcpt)
+        lookups = IngestLookups()
         for mailbox, rcpts in by_mailbox.values():
             sender = "" if mail_from in (None, "", "<>") else str(mail_from).strip("<>")
-            mail_ingest(raw=raw, mailbox=mailbox, source=Source.SMTP, envelope_from=sender, envelope_to=rcpts)
+            mail_ingest(raw=raw, mailbox=mailbox, source=Source.SMTP, envelope_from=sender, envelope_to=rcpts,
+                        lookups=lookups)
         return len(by_mailbox)
     finally:
         close_old_connections()

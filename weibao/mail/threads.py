@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from django.db.models import Q
 
 from weibao.accounts.models import Contact, User
+from weibao.mail.lookups import IngestLookups
 from weibao.mail.models import InboundMessage, OutboundMail
 from weibao.mail.parsing import ParsedMail
 from weibao.mail.tokens import ticket_id_from_address
@@ -37,9 +38,14 @@ def _follow_merges(ticket: Ticket) -> Ticket:
     return ticket
 
 
-def _by_references(ids: list[str]) -> Ticket | None:
+def _by_references(ids: list[str], lookups: IngestLookups | None = None) -> Ticket | None:
     if not ids:
         return None
+    known = lookups.thread_ticket_id(ids) if lookups is not None else None
+    if known is not None:
+        cached = Ticket.objects.filter(id=known).first()
+        if cached is not None:
+            return cached
     found: dict[str, int] = {}
     for mid, ticket_id in OutboundMail.objects.filter(message_id__in=ids).values_list("message_id", "ticket_id"):
         found.setdefault(mid, ticket_id)
@@ -68,8 +74,8 @@ def sender_takes_part(ticket: Ticket, address: str) -> bool:
     return staff.filter(Q(id=ticket.assignee_id) | Q(watched_tickets=ticket)).exists()
 
 
-def thread_for(parsed: ParsedMail, *, envelope_to: list[str]) -> ThreadMatch | None:
-    ticket = _by_references(parsed.thread_ids)
+def thread_for(parsed: ParsedMail, *, envelope_to: list[str], lookups: IngestLookups | None = None) -> ThreadMatch | None:
+    ticket = _by_references(parsed.thread_ids, lookups)
     if ticket is not None:
         return ThreadMatch(_follow_merges(ticket), "references")
     for address in [*envelope_to, *parsed.recipients]:

@@ -36,3 +36,29 @@ def render_panels(request: HttpRequest, ticket: Any, audience: Literal["staff", 
             template, context = found
             html.append(render_to_string(template, {"ticket": ticket, **context}, request=request))
     return html
+
+
+# Additions to the conversation itself, under the description or a message (the mail app's quoted history).
+CONVERSATION_MODULES = ("weibao.mail.ticket_conversation",)
+
+
+def conversation_extras(request: HttpRequest, ticket: Any, timeline: list[dict[str, Any]]) -> SafeString:
+    """Put each provider's HTML on the timeline's message items (item["extra"]); returns the description's.
+
+    `timeline` holds only what the actor may see; providers are given those message ids and nothing else.
+    """
+    message_ids = [item["message"].id for item in timeline if item.get("message") is not None]
+    found: dict[Any, list[SafeString]] = {}
+    for name in CONVERSATION_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name and name.startswith(exc.name):
+                continue
+            raise
+        for key, (template, context) in module.conversation_extras(request.user, ticket, message_ids).items():
+            found.setdefault(key, []).append(render_to_string(template, {"ticket": ticket, **context}, request=request))
+    for item in timeline:
+        if item.get("message") is not None and item["message"].id in found:
+            item["extra"] = SafeString("".join(found[item["message"].id]))
+    return SafeString("".join(found.get(None, [])))

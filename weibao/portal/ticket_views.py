@@ -24,7 +24,7 @@ from weibao.accounts import access
 from weibao.accounts.models import User
 from weibao.core.errors import DomainError, NotFound
 from weibao.core.keyset import keyset_page
-from weibao.core.panels import render_panels
+from weibao.core.panels import conversation_extras, render_panels
 from weibao.customers.selectors import system_list_for
 from weibao.portal import ticket_forms as pf
 from weibao.tickets import selectors, services, services_work
@@ -132,7 +132,7 @@ def detail_context(request: HttpRequest, ticket: Ticket, **bound: forms.Form) ->
     except ObjectDoesNotExist:
         survey = None
     return {
-        "ticket": ticket, "timeline": timeline,
+        "ticket": ticket, "timeline": timeline, "description_extra": conversation_extras(request, ticket, timeline),
         "decisions": [{"name": n, "label": TRANSITIONS[n].label} for n in CUSTOMER_DECISIONS if n in allowed],
         "decision_form": bound.get("decision") or pf.DecisionForm(),
         "reply_form": bound.get("reply") or pf.ReplyForm(),

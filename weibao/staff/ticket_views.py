@@ -21,7 +21,7 @@ from weibao.accounts.models import User
 from weibao.core import clock
 from weibao.core.errors import DomainError, NotFound
 from weibao.core.keyset import keyset_page
-from weibao.core.panels import render_panels
+from weibao.core.panels import conversation_extras, render_panels
 from weibao.staff import ticket_forms as tf
 from weibao.staff.access import staff_required
 from weibao.staff.ticket_queues import order_for, queue_by_key, queues, sort_by_key, sorts
@@ -98,8 +98,10 @@ def detail_context(request: HttpRequest, ticket: Ticket, **bound: forms.Form) ->
     actions = [{"name": n, "label": TRANSITIONS[n].label, "form": bound.get(f"t-{n}") or tf.transition_form(n)}
                for n in names]
     canned = _canned_replies(actor, ticket)
+    timeline = timeline_of(actor, ticket)
     return {
-        "ticket": ticket, "timeline": timeline_of(actor, ticket), "actions": actions,
+        "ticket": ticket, "timeline": timeline, "actions": actions,
+        "description_extra": conversation_extras(request, ticket, timeline),
         "reply_form": bound.get("reply") or tf.ReplyForm(),
         "assign_form": bound.get("assign") or tf.AssignForm(initial={"team": ticket.team_id, "assignee": ticket.assignee_id}),
         "update_form": bound.get("update") or tf.UpdateForm(initial={

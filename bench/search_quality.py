@@ -49,7 +49,7 @@ def main() -> None:
     from weibao.accounts.models import Role, User
     from weibao.search import backends, query, tokenizer
     from weibao.search.backends import get_backend
-    from weibao.search.index import DocSpec, _row, _words
+    from weibao.search.index import DocSpec, _row, index_row
     from weibao.search.models import SearchDocument
 
     path = shared_data() / "tickets" / "endava" / "all_tickets_processed_improved_v3.csv"
@@ -69,10 +69,10 @@ def main() -> None:
                          body=r["Document"], visibility="staff", created_at=now) for i, r in chunk]
         with transaction.atomic():
             objs = SearchDocument.objects.bulk_create([_row(s) for s in specs])
-            words = [_words(s) for s in specs]
-            backend.write([(o.id, t, b) for o, (t, b) in zip(objs, words, strict=True)])
-        for _t, b in words:
-            df.update(set(b.split()))
+            rows = [index_row(o.id, s) for o, s in zip(objs, specs, strict=True)]
+            backend.write(rows)
+        for row in rows:
+            df.update(set(row.body.split()))
     took = time.perf_counter() - started
     print(f"backend={backend.name} tokenizer={tokenizer.engine()} corpus={len(corpus)} queries={len(queries)} "
           f"indexed in {took:.1f}s ({len(corpus) / took:,.0f} docs/s)")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import os
 import random
 import statistics
 import sys
@@ -51,10 +52,16 @@ def main() -> None:
     ap.add_argument("--articles", type=int, default=100_000)
     ap.add_argument("--queries", type=int, default=300)
     ap.add_argument("--reuse", action="store_true", help="keep the database of the previous run (skip creating rows)")
+    ap.add_argument("--no-reindex", action="store_true", help="with --reuse: query the index of the previous run")
+    ap.add_argument("--load-only", action="store_true", help="create the rows and stop (then run again with --reuse)")
     args = ap.parse_args()
     setup(args.pg, fresh=not args.reuse, name="scale")
 
+    from django.core.management import call_command
     from django.db import connection, transaction
+
+    if args.reuse:
+        call_command("migrate", interactive=False, verbosity=0)  # rows of a run with older code
 
     from weibao.accounts.models import Organisation, Role, User
     from weibao.knowledge.models import Article
@@ -94,20 +101,26 @@ def main() -> None:
                                        status="published"))
             Article.objects.bulk_create(batch_a)
         print(f"rows created in {time.perf_counter() - t0:.0f}s", flush=True)
+    if args.load_only:
+        return
 
     def progress(kind: str, done: int, total: int) -> None:
         if done % 100_000 < 1000 or done == total:
             print(f"  reindex {kind}: {done:,}/{total:,} ({time.perf_counter() - t1:.0f}s)", flush=True)
 
-    t1 = time.perf_counter()
-    counts = reindex(["ticket"], progress=progress)
-    ticket_time = time.perf_counter() - t1
-    t1 = time.perf_counter()
-    counts |= reindex(["article"], progress=progress)
-    article_time = time.perf_counter() - t1
-    print(f"backend={connection.vendor} full reindex: {counts['ticket']:,} requests in {ticket_time:.0f}s "
-          f"({counts['ticket'] / ticket_time:,.0f}/s); {counts['article']:,} articles in {article_time:.0f}s", flush=True)
-    if connection.vendor == "sqlite":
+    if not args.no_reindex:
+        t1 = time.perf_counter()
+        counts = reindex(["ticket"], progress=progress)
+        ticket_time = time.perf_counter() - t1
+        t1 = time.perf_counter()
+        counts |= reindex(["article"], progress=progress)
+        article_time = time.perf_counter() - t1
+        print(f"backend={connection.vendor} full reindex: {counts['ticket']:,} requests in {ticket_time:.0f}s "
+              f"({counts['ticket'] / ticket_time:,.0f}/s); {counts['article']:,} articles in {article_time:.0f}s "
+              f"(load average {os.getloadavg()[0]:.1f})", flush=True)
+    if args.no_reindex:
+        pass
+    elif connection.vendor == "sqlite":
         with connection.cursor() as cur:
             cur.execute("INSERT INTO search_fts(search_fts) VALUES('optimize')")
     else:
@@ -131,7 +144,7 @@ def main() -> None:
                 search(actor=actor, q=q, limit=20)
                 times.append((time.perf_counter() - t0) * 1000)
             print(f"{connection.vendor:<10} {actor_name:<9} {label:<17} n={len(times):<4} p50={statistics.median(times):7.1f} ms "
-                  f"p95={pct(times, 0.95):7.1f} ms max={max(times):7.1f} ms", flush=True)
+                  f"p95={pct(times, 0.95):7.1f} ms max={max(times):7.1f} ms load={os.getloadavg()[0]:.1f}", flush=True)
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from weibao.accounts import access
 from weibao.accounts.access import Actor
@@ -27,21 +28,21 @@ MAX_OPENED = 50
 def _session(actor: Actor | None, token: str) -> SuggestionSession:
     token = (token or "").strip()
     if not (8 <= len(token) <= 40) or not token.replace("-", "").isalnum():
-        raise ValidationFailed("token 不正确", details={"token": ["8 到 40 个字母、数字或连字符。"]})
+        raise ValidationFailed(_("token 不正确"), details={"token": [_("8 到 40 个字母、数字或连字符。")]})
     user = actor if isinstance(actor, User) and actor.is_authenticated else None
-    session, _ = SuggestionSession.objects.select_for_update().get_or_create(
+    session, _created = SuggestionSession.objects.select_for_update().get_or_create(
         token=token, defaults={"user": user, "organisation_id": getattr(user, "organisation_id", None)})
     if session.user_id is not None and (user is None or session.user_id != user.id):
         # Somebody else's token: treat as a fresh, unrelated token rather than touching their record.
-        raise ValidationFailed("token 不正确", details={"token": ["已被使用。"]})
+        raise ValidationFailed(_("token 不正确"), details={"token": [_("已被使用。")]})
     return session
 
 
 @transaction.atomic
 def suggestion_opened(*, actor: Actor | None, token: str, kind: str, public_id: str, query: str = "") -> SuggestionSession:
-    access.require(access.is_authenticated(actor), "请先登录。")
+    access.require(access.is_authenticated(actor), _("请先登录。"))
     if kind not in ("article", "ticket"):
-        raise ValidationFailed("type 不正确", details={"type": ["article 或 ticket。"]})
+        raise ValidationFailed(_("type 不正确"), details={"type": [_("article 或 ticket。")]})
     session = _session(actor, token)
     entry = {"type": kind, "id": public_id[:24], "at": clock.now().isoformat()}
     if len(session.opened) < MAX_OPENED:
@@ -54,7 +55,7 @@ def suggestion_opened(*, actor: Actor | None, token: str, kind: str, public_id: 
 
 @transaction.atomic
 def suggestion_submitted(*, actor: Actor | None, token: str) -> SuggestionSession:
-    access.require(access.is_authenticated(actor), "请先登录。")
+    access.require(access.is_authenticated(actor), _("请先登录。"))
     session = _session(actor, token)
     if session.submitted_at is None:
         session.submitted_at = clock.now()

@@ -17,6 +17,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from weibao.accounts import access
 from weibao.accounts.access import Actor
@@ -39,7 +40,7 @@ def _ticket_model() -> Any:
     try:
         return apps.get_model(TICKET_MODEL)
     except LookupError:
-        raise NotFound("请求模块不可用") from None
+        raise NotFound(_("请求模块不可用")) from None
 
 
 @dataclass
@@ -58,9 +59,9 @@ def day_start(day: date) -> datetime:
 def faq_groups(*, actor: Actor | None, start: date, end: date, organisation_id: int | None = None,
                limit: int = 20, min_size: int = 2) -> list[FaqGroupView]:
     """The largest groups of similar requests created in [start, end], each with whether an article covers it."""
-    access.require(access.is_manager_or_admin(actor), "只有服务管理人员可以查看常见问题分组。")
+    access.require(access.is_manager_or_admin(actor), _("只有服务管理人员可以查看常见问题分组。"))
     if end < start:
-        raise ValidationFailed("日期范围不正确", details={"to": ["结束日期不能早于开始日期。"]})
+        raise ValidationFailed(_("日期范围不正确"), details={"to": [_("结束日期不能早于开始日期。")]})
     try:
         ticket_model = _ticket_model()
     except NotFound:  # no requests app: no requests to group
@@ -98,12 +99,12 @@ def _solution_text(ticket: Any) -> str:
 @transaction.atomic
 def article_draft_from_ticket(*, actor: Actor | None, ticket_public_id: str) -> Article:
     """A draft article from a resolved request: its question and its resolution (internal until reviewed)."""
-    access.require(access.is_staff(actor), "只有内部人员可以编写知识文章。")
+    access.require(access.is_staff(actor), _("只有内部人员可以编写知识文章。"))
     ticket = _ticket_model().objects.filter(public_id=ticket_public_id).first()
     if ticket is None:
-        raise NotFound("请求不存在")
+        raise NotFound(_("请求不存在"))
     if str(ticket.status) not in SOLVED:
-        raise ValidationFailed("只有已解决或已关闭的请求可以生成文章。", details={"status": [str(ticket.status)]})
+        raise ValidationFailed(_("只有已解决或已关闭的请求可以生成文章。"), details={"status": [str(ticket.status)]})
     body = f"## 问题\n\n{ticket.description}\n\n## 解决方法\n\n{_solution_text(ticket) or '（待补充）'}\n"
     systems = [ticket.system] if getattr(ticket, "system_id", None) else []
     return services.article_create(actor=actor, title=ticket.subject[:200], body=body, audience=Audience.INTERNAL,
@@ -113,13 +114,13 @@ def article_draft_from_ticket(*, actor: Actor | None, ticket_public_id: str) -> 
 @transaction.atomic
 def faq_draft_from_group(*, actor: Actor | None, ticket_public_ids: list[str]) -> Article:
     """One click from a group: an FAQ draft (public once published) listing the question and known answers."""
-    access.require(access.is_manager_or_admin(actor), "只有服务管理人员可以从分组生成常见问题。")
+    access.require(access.is_manager_or_admin(actor), _("只有服务管理人员可以从分组生成常见问题。"))
     ids = list(dict.fromkeys(ticket_public_ids))[:200]
     if not ids:
-        raise ValidationFailed("请选择请求", details={"tickets": ["至少一个请求。"]})
+        raise ValidationFailed(_("请选择请求"), details={"tickets": [_("至少一个请求。")]})
     tickets = list(_ticket_model().objects.filter(public_id__in=ids).order_by("id"))
     if len(tickets) != len(ids):
-        raise NotFound("请求不存在")
+        raise NotFound(_("请求不存在"))
     lead = tickets[0]
     answers = [(t, _solution_text(t)) for t in tickets if str(t.status) in SOLVED and _solution_text(t)]
     lines = [f"## 问题\n\n{lead.description}\n", "## 解答\n"]
@@ -131,8 +132,8 @@ def faq_draft_from_group(*, actor: Actor | None, ticket_public_ids: list[str]) -
 
 
 def faq_subscribe(*, actor: Actor | None, active: bool = True) -> FaqDigestSubscription:
-    access.require(access.is_authenticated(actor), "请先登录。")
-    sub, _ = FaqDigestSubscription.objects.update_or_create(user=actor, defaults={"active": active})  # type: ignore[misc]
+    access.require(access.is_authenticated(actor), _("请先登录。"))
+    sub, _created = FaqDigestSubscription.objects.update_or_create(user=actor, defaults={"active": active})  # type: ignore[misc]
     return sub
 
 
@@ -151,7 +152,7 @@ def faq_digest_send(*, period: date | None = None) -> FaqDigest:
     today = timezone.localdate(clock.now())
     period = (period or (today.replace(day=1) - timedelta(days=1))).replace(day=1)
     with transaction.atomic():
-        digest, _ = FaqDigest.objects.select_for_update().get_or_create(period=period)
+        digest, _created = FaqDigest.objects.select_for_update().get_or_create(period=period)
         if digest.sent_at is not None:
             return digest
         sent = 0

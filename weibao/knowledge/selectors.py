@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
 
 from weibao.accounts import access
 from weibao.accounts.access import Actor
@@ -43,7 +44,7 @@ def article_list_for(actor: Actor | None, *, status: str = "", is_faq: bool | No
 def article_get_for(actor: Actor | None, public_id: str) -> Article:
     article = article_list_for(actor).filter(public_id=public_id).first()
     if article is None:
-        raise NotFound("文章不存在")
+        raise NotFound(_("文章不存在"))
     return article
 
 
@@ -51,7 +52,7 @@ def revision_diff(article: Article, old: int, new: int) -> list[tuple[str, str]]
     """Line diff between two revisions as (op, line) with op in ' ', '+', '-' (difflib, whole text)."""
     revisions = {r.number: r for r in ArticleRevision.objects.filter(article=article, number__in=[old, new])}
     if old not in revisions or new not in revisions:
-        raise NotFound("版本不存在")
+        raise NotFound(_("版本不存在"))
     a, b = revisions[old], revisions[new]
     left = [f"# {a.title}", *a.summary.splitlines(), "", *a.body.splitlines()]
     right = [f"# {b.title}", *b.summary.splitlines(), "", *b.body.splitlines()]

@@ -9,6 +9,7 @@ from typing import Any
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import F
+from django.utils.translation import gettext as _
 
 from weibao.accounts import access
 from weibao.accounts.access import Actor
@@ -47,17 +48,17 @@ def _event(*, article: Article, actor: Actor | None, kind: str, before: dict[str
 def _validate(*, title: str, body: str, audience: str, organisations: Iterable[Organisation]) -> None:
     errors: dict[str, list[str]] = {}
     if not title.strip():
-        errors["title"] = ["标题不能为空。"]
+        errors["title"] = [_("标题不能为空。")]
     if len(title) > 200:
-        errors["title"] = ["标题不能超过 200 个字符。"]
+        errors["title"] = [_("标题不能超过 200 个字符。")]
     if not body.strip():
-        errors["body"] = ["正文不能为空。"]
+        errors["body"] = [_("正文不能为空。")]
     if audience not in Audience.values:
-        errors["audience"] = [f"可选值：{', '.join(Audience.values)}。"]
+        errors["audience"] = [_("可选值：%(values)s。") % {"values": ", ".join(Audience.values)}]
     elif audience == Audience.ORGS and not list(organisations):
-        errors["organisations"] = ["可见范围为指定客户时，至少选择一个客户。"]
+        errors["organisations"] = [_("可见范围为指定客户时，至少选择一个客户。")]
     if errors:
-        raise ValidationFailed("文章内容不完整", details=errors)
+        raise ValidationFailed(_("文章内容不完整"), details=errors)
 
 
 @transaction.atomic
@@ -65,7 +66,7 @@ def article_create(*, actor: Actor | None, title: str, body: str, summary: str =
                    tags: str = "", systems: Iterable[System] = (), versions: str = "", audience: str = Audience.INTERNAL,
                    organisations: Iterable[Organisation] = (), is_faq: bool = False,
                    source_ticket_id: int | None = None) -> Article:
-    access.require(access.is_staff(actor), "只有内部人员可以编写知识文章。")
+    access.require(access.is_staff(actor), _("只有内部人员可以编写知识文章。"))
     organisations, systems = list(organisations), list(systems)
     _validate(title=title, body=body, audience=audience, organisations=organisations)
     author = actor if isinstance(actor, User) else None
@@ -85,13 +86,13 @@ def article_create(*, actor: Actor | None, title: str, body: str, summary: str =
 def article_update(*, actor: Actor | None, article: Article, note: str = "", systems: Iterable[System] | None = None,
                    organisations: Iterable[Organisation] | None = None, **fields: Any) -> Article:
     """Edit; a change of title, summary or body makes a new revision (the diff is between revisions)."""
-    access.require(access.is_staff(actor), "只有内部人员可以修改知识文章。")
+    access.require(access.is_staff(actor), _("只有内部人员可以修改知识文章。"))
     unknown = set(fields) - set(_TEXT_FIELDS) - set(_PLAIN_FIELDS)
     if unknown:
-        raise ValidationFailed("不能修改这些字段", details={k: ["不可修改。"] for k in sorted(unknown)})
+        raise ValidationFailed(_("不能修改这些字段"), details={k: [_("不可修改。")] for k in sorted(unknown)})
     article = Article.objects.select_for_update().get(pk=article.pk)
     if article.status == ArticleStatus.ARCHIVED:
-        raise TransitionNotAllowed("已归档的文章不能修改，请先恢复为草稿。", details={"allowed": allowed_transitions(article, actor)})
+        raise TransitionNotAllowed(_("已归档的文章不能修改，请先恢复为草稿。"), details={"allowed": allowed_transitions(article, actor)})
     orgs = list(organisations) if organisations is not None else list(article.organisations.all())
     merged = {f: fields.get(f, getattr(article, f)) for f in (*_TEXT_FIELDS, "audience")}
     _validate(title=merged["title"], body=merged["body"], audience=merged["audience"], organisations=orgs)
@@ -129,9 +130,9 @@ def article_transition(*, actor: Actor | None, article: Article, transition: str
     spec = TRANSITIONS.get(transition)
     allowed = allowed_transitions(article, actor)
     if spec is None or article.status not in spec.sources:
-        raise TransitionNotAllowed(f"当前状态（{article.status}）不能执行“{transition}”。", details={"allowed": allowed})
+        raise TransitionNotAllowed(_("当前状态（%(status)s）不能执行“%(transition)s”。") % {"status": article.status, "transition": transition}, details={"allowed": allowed})
     if not spec.guard(actor, article):
-        raise PermissionDenied("您没有执行此操作的权限。", details={"allowed": allowed})
+        raise PermissionDenied(_("您没有执行此操作的权限。"), details={"allowed": allowed})
     before = article.status
     article.status = spec.target
     if spec.target == ArticleStatus.PUBLISHED:
@@ -150,7 +151,7 @@ def article_viewed(*, article: Article) -> None:
 @transaction.atomic
 def article_feedback_add(*, actor: Actor | None, article: Article, helpful: bool, comment: str = "") -> ArticleFeedback:
     if len(comment) > 2000:
-        raise ValidationFailed("意见太长", details={"comment": ["不能超过 2000 个字符。"]})
+        raise ValidationFailed(_("意见太长"), details={"comment": [_("不能超过 2000 个字符。")]})
     feedback = ArticleFeedback.objects.create(
         article=article, user=actor if isinstance(actor, User) and actor.is_authenticated else None, helpful=bool(helpful), comment=comment.strip()
     )
@@ -162,9 +163,9 @@ def article_feedback_add(*, actor: Actor | None, article: Article, helpful: bool
 @transaction.atomic
 def article_attach(*, actor: Actor | None, article: Article, filename: str, content: bytes,
                    content_type: str = "") -> ArticleAttachment:
-    access.require(access.is_staff(actor), "只有内部人员可以上传附件。")
+    access.require(access.is_staff(actor), _("只有内部人员可以上传附件。"))
     if len(content) > MAX_ATTACHMENT_BYTES:
-        raise TooLarge("附件太大", details={"max_bytes": MAX_ATTACHMENT_BYTES})
+        raise TooLarge(_("附件太大"), details={"max_bytes": MAX_ATTACHMENT_BYTES})
     name = filename.replace("\\", "/").rsplit("/", 1)[-1].strip()[:200] or "file"
     digest = hashlib.sha256(content).hexdigest()
     attachment = ArticleAttachment(article=article, filename=name, content_type=content_type[:100], size=len(content),
@@ -176,9 +177,9 @@ def article_attach(*, actor: Actor | None, article: Article, filename: str, cont
 
 
 def category_create(*, actor: Actor | None, name: str, slug: str, parent: Category | None = None) -> Category:
-    access.require(access.is_staff(actor), "只有内部人员可以管理分类。")
+    access.require(access.is_staff(actor), _("只有内部人员可以管理分类。"))
     if Category.objects.filter(slug=slug).exists():
-        raise ValidationFailed("分类代码已存在", details={"slug": ["已存在。"]})
+        raise ValidationFailed(_("分类代码已存在"), details={"slug": [_("已存在。")]})
     return Category.objects.create(name=name, slug=slug, parent=parent)
 
 
@@ -186,5 +187,5 @@ def organisations_by_public_id(ids: Iterable[str]) -> list[Organisation]:
     ids = list(dict.fromkeys(ids))
     found = list(Organisation.objects.filter(public_id__in=ids))
     if len(found) != len(ids):
-        raise NotFound("客户不存在")
+        raise NotFound(_("客户不存在"))
     return found

@@ -7,6 +7,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy
+
 from weibao.accounts import access
 
 
@@ -34,17 +37,17 @@ class Transition:
     sources: frozenset[ArticleStatus]
     target: ArticleStatus
     guard: Guard
-    label: str
+    label: str | Promise
 
 
 S = ArticleStatus
 TRANSITIONS: dict[str, Transition] = {t.name: t for t in [
-    Transition("submit", frozenset({S.DRAFT}), S.IN_REVIEW, _staff, "提交审核"),
-    Transition("withdraw", frozenset({S.IN_REVIEW}), S.DRAFT, _staff, "撤回"),
-    Transition("request_changes", frozenset({S.IN_REVIEW}), S.DRAFT, _reviewer, "退回修改"),
-    Transition("publish", frozenset({S.IN_REVIEW}), S.PUBLISHED, _reviewer, "发布"),
-    Transition("archive", frozenset({S.PUBLISHED, S.DRAFT}), S.ARCHIVED, _reviewer, "归档"),
-    Transition("restore", frozenset({S.ARCHIVED}), S.DRAFT, _reviewer, "恢复为草稿"),
+    Transition("submit", frozenset({S.DRAFT}), S.IN_REVIEW, _staff, gettext_lazy("提交审核")),
+    Transition("withdraw", frozenset({S.IN_REVIEW}), S.DRAFT, _staff, gettext_lazy("撤回")),
+    Transition("request_changes", frozenset({S.IN_REVIEW}), S.DRAFT, _reviewer, gettext_lazy("退回修改")),
+    Transition("publish", frozenset({S.IN_REVIEW}), S.PUBLISHED, _reviewer, gettext_lazy("发布")),
+    Transition("archive", frozenset({S.PUBLISHED, S.DRAFT}), S.ARCHIVED, _reviewer, gettext_lazy("归档")),
+    Transition("restore", frozenset({S.ARCHIVED}), S.DRAFT, _reviewer, gettext_lazy("恢复为草稿")),
 ]}
 
 

@@ -1,12 +1,17 @@
-"""Keeping the index current from the outbox: every ticket event re-reads its ticket (idempotent)."""
+"""Keeping the index current from the outbox: every ticket event re-reads its ticket, every dictionary
+edit the documents containing the word (both idempotent)."""
 
 from __future__ import annotations
 
 import logging
 from typing import Any
 
-from weibao.core.outbox import outbox_handler
-from weibao.search.index import index_object, register_source, sources
+from django.db.models import Q
+
+from weibao.core.outbox import outbox_handler, outbox_put
+from weibao.search import tokenizer
+from weibao.search.index import index_object, index_objects, register_source, sources
+from weibao.search.models import SearchDocument
 
 log = logging.getLogger(__name__)
 
@@ -14,6 +19,36 @@ log = logging.getLogger(__name__)
 def on_ticket_event(payload: dict[str, Any]) -> None:
     if "ticket" in sources():
         index_object("ticket", int(payload["ticket_id"]))
+
+
+DICTIONARY_CHUNK = 2000  # documents per outbox message: each delivery stays short, a big reindex is resumable
+
+
+def on_dictionary_changed(payload: dict[str, Any]) -> None:
+    """Reindex the objects of up to DICTIONARY_CHUNK documents (after id `after`) whose text contains the
+    edited word, then hand the rest to a follow-up message. Text without the word is cut as before."""
+    from weibao.search.services import DICTIONARY_TOPIC
+
+    tokenizer.reset()  # this process must cut with the edited dictionary now, not within a few seconds
+    word, after = str(payload["word"]), int(payload["after"])
+    variants = {word, tokenizer.normalise(word)}
+    contains = Q()
+    for v in variants:
+        contains |= Q(title__icontains=v) | Q(body__icontains=v)
+    docs = list(SearchDocument.objects.filter(contains, id__gt=after).order_by("id")
+                .values_list("id", "kind", "ref_id")[:DICTIONARY_CHUNK])
+    by_kind: dict[str, set[int]] = {}
+    for _id, kind, ref_id in docs:
+        by_kind.setdefault(kind, set()).add(ref_id)
+    for kind, refs in by_kind.items():
+        if kind in sources():
+            ordered = sorted(refs)
+            for start in range(0, len(ordered), 500):
+                index_objects(kind, ordered[start:start + 500])
+    if len(docs) == DICTIONARY_CHUNK:
+        last = docs[-1][0]
+        outbox_put(topic=DICTIONARY_TOPIC, key=f"{payload['key']}:{last}", payload=payload | {"after": last})
+    log.info("search: dictionary word %r, %d documents reindexed after id %d", word, len(docs), after)
 
 
 _registered: list[bool] = []
@@ -31,3 +66,4 @@ def register() -> None:
     except ImportError:  # tickets app without models yet: articles are still searchable
         log.debug("search: tickets are not indexed (weibao.tickets.models has no Ticket)")
     outbox_handler("ticket.event")(on_ticket_event)
+    outbox_handler("search.dictionary")(on_dictionary_changed)

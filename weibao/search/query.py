@@ -1,16 +1,18 @@
 """Searching: sanitise what the user typed, ask the backend, keep only what the actor may read, rank.
 
-Tenancy is part of the SQL (not a filter on the results afterwards), so a customer gets a full page
-of their own hits and a document they may not read never leaves the database.
+Tenancy is part of the index query (not a filter on the results afterwards), so a customer gets a
+full page of their own hits and a document they may not read never leaves the database. Each query
+ranks a bounded set of candidates (`CANDIDATES`, see backends.py), so latency does not grow with the
+number of documents a common word matches.
 """
 
 from __future__ import annotations
 
 import math
 import re
+import time
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from django.utils.html import escape
 
@@ -18,8 +20,8 @@ from weibao.accounts import access
 from weibao.accounts.access import Actor
 from weibao.core import clock
 from weibao.search import tokenizer
-from weibao.search.backends import Where, get_backend
-from weibao.search.models import SearchDocument, Visibility
+from weibao.search.backends import Scope, SearchBackend, get_backend
+from weibao.search.models import SearchDocument
 
 MAX_LIMIT = 50
 RECENCY_BOOST = 0.3  # a document from today scores up to 30 % above an equally relevant old one
@@ -28,6 +30,14 @@ SNIPPET_CHARS = 160
 SHORT_QUERY_WORDS = 3
 OR_WORDS = 12
 MAX_SNIPPET_SCAN = 50_000
+# At most this many matching documents are ranked per query (the newest); see backends.py. Measured
+# with bench/search_quality.py and bench/search_scale.py (bench/README.md).
+CANDIDATES = 2000  # all the words
+OR_CANDIDATES = 10_000  # some of the words (the partial matches of long queries)
+OR_WORD_MAX_DF = 5000  # a word more documents contain is left out of OR queries
+DF_CAP = 10_001  # document frequencies are counted up to this (above every backend's rank_all_max)
+DF_CACHE_SECONDS = 300.0
+DF_CACHE_SIZE = 50_000
 
 
 @dataclass(frozen=True)
@@ -66,47 +76,58 @@ class SearchResult:
     hits: list[Hit]
 
 
-def visibility_where(actor: Actor | None) -> Where:
+def scope(actor: Actor | None, f: Filters) -> Scope:
     """Staff read everything; a customer public documents and their own organisation's; others public only."""
-    if access.is_staff(actor):
-        return Where("", [])
+    staff = access.is_staff(actor)
     org_id = getattr(actor, "organisation_id", None) if access.is_customer(actor) else None
-    if org_id:
-        return Where("(d.visibility = %s OR (d.visibility = %s AND d.org_ids LIKE %s))",
-                     [Visibility.PUBLIC.value, Visibility.ORGS.value, f"%,{int(org_id)},%"])
-    return Where("d.visibility = %s", [Visibility.PUBLIC.value])
+    return Scope(everything=staff, org_id=None if staff or not org_id else int(org_id), kinds=tuple(f.kinds),
+                 statuses=tuple(f.statuses) + ((f.status,) if f.status else ()),
+                 organisation_id=None if f.organisation_id is None else int(f.organisation_id),
+                 system_id=None if f.system_id is None else int(f.system_id),
+                 created_from=f.created_from, created_to=f.created_to)
 
 
-def filters_where(f: Filters) -> Where:
-    sql: list[str] = []
-    params: list[Any] = []
-    if f.kinds:
-        sql.append(f"d.kind IN ({', '.join(['%s'] * len(f.kinds))})")
-        params += list(f.kinds)
-    if f.organisation_id is not None:
-        sql.append("d.organisation_id = %s")
-        params.append(int(f.organisation_id))
-    if f.system_id is not None:
-        sql.append("d.system_ids LIKE %s")
-        params.append(f"%,{int(f.system_id)},%")
-    if f.status:
-        sql.append("d.status = %s")
-        params.append(f.status)
-    if f.statuses:
-        sql.append(f"d.status IN ({', '.join(['%s'] * len(f.statuses))})")
-        params += list(f.statuses)
-    if f.created_from is not None:
-        sql.append("d.source_created_at >= %s")
-        params.append(f.created_from)
-    if f.created_to is not None:
-        sql.append("d.source_created_at < %s")
-        params.append(f.created_to)
-    return Where(" AND ".join(sql), params)
+_df_cache: dict[tuple[str, str], tuple[int, float]] = {}
 
 
-def _and(*parts: Where) -> Where:
-    used = [p for p in parts if p.sql]
-    return Where(" AND ".join(f"({p.sql})" for p in used), [x for p in used for x in p.params])
+def doc_freq(backend: SearchBackend, word: str) -> int:
+    """Documents containing the word, counted up to DF_CAP; cached a few minutes (it moves slowly)."""
+    now = time.monotonic()
+    key = (backend.name, word)
+    cached = _df_cache.get(key)
+    if cached is not None and now - cached[1] < DF_CACHE_SECONDS:
+        return cached[0]
+    if len(_df_cache) >= DF_CACHE_SIZE:
+        _df_cache.clear()
+    df = backend.doc_freq(word, DF_CAP)
+    _df_cache[key] = (df, now)
+    return df
+
+
+def or_words(backend: SearchBackend, words: list[str]) -> tuple[list[str], int]:
+    """The words an OR query ranks by, and how many documents they match at most: the first OR_WORDS
+    that at most OR_WORD_MAX_DF documents contain (or, if none does, the rarest one), and on a backend
+    that ranks every match (`rank_all_max`) only while together they stay under it. A word that many
+    documents contain says little about relevance (its BM25 weight is near zero) but would make
+    every document a candidate."""
+    chosen: list[str] = []
+    total = 0
+    rarest: tuple[int, str] | None = None
+    budget = backend.rank_all_max
+    for word in words:
+        df = doc_freq(backend, word)
+        if df == 0:
+            continue
+        if df <= OR_WORD_MAX_DF and (budget is None or not chosen or total + df <= budget):
+            chosen.append(word)
+            total += df
+            if len(chosen) >= OR_WORDS:
+                break
+        elif rarest is None or df < rarest[0]:
+            rarest = (df, word)
+    if chosen:
+        return chosen, total
+    return ([rarest[1]], rarest[0]) if rarest else ([], 0)
 
 
 def search(*, actor: Actor | None, q: str, filters: Filters | None = None, limit: int = 20) -> SearchResult:
@@ -115,21 +136,30 @@ def search(*, actor: Actor | None, q: str, filters: Filters | None = None, limit
     words = tokenizer.query_tokens(q or "")
     if not words:
         return SearchResult(q, [], [])
-    where = _and(visibility_where(actor), filters_where(filters or Filters()))
+    where = scope(actor, filters or Filters())
     backend = get_backend()
     # Fetch more than asked: one object may have several documents (main text, notes, attachments).
     want = limit * 3
     scored: dict[int, float] = {}
-    for doc_id, score in backend.match(words, any_word=False, where=where, limit=want):
+    # The rarest word bounds how many documents have them all (a backend may then rank them all).
+    estimate: int | None = None
+    anchor: str | None = None
+    if backend.rank_all_max is not None:
+        estimate, anchor = min((doc_freq(backend, w), w) for w in words)
+    for doc_id, score in backend.match(words, any_word=False, scope=where, limit=want, candidates=CANDIDATES,
+                                       estimate=estimate, anchor=anchor):
         scored[doc_id] = 1000.0 + score  # every document with all the words ranks above partial matches
     complete = set(scored)
     # Partial matches fill up a short list for long queries (a customer's description, a whole ticket);
     # a short query that found documents with all its words is precise, and partial matches are noise.
     if len(scored) < want and len(words) > 1 and (not scored or len(words) > SHORT_QUERY_WORDS):
-        # The first OR_WORDS words only: every extra word of an OR query reads another posting list.
-        for doc_id, score in backend.match(words[:OR_WORDS], any_word=True, where=where, limit=want):
-            scored.setdefault(doc_id, score)
-    docs = SearchDocument.objects.in_bulk(list(scored))
+        rare, estimate = or_words(backend, words)
+        if rare:
+            for doc_id, score in backend.match(rare, any_word=True, scope=where, limit=want, candidates=OR_CANDIDATES,
+                                               estimate=estimate):
+                scored.setdefault(doc_id, score)
+    # The body (up to 100k characters) is read for the returned page only, below.
+    docs = SearchDocument.objects.defer("body").in_bulk(list(scored))
     now = clock.now()
     best: dict[tuple[str, int], tuple[float, SearchDocument]] = {}
     for doc_id, score in scored.items():
@@ -143,9 +173,10 @@ def search(*, actor: Actor | None, q: str, filters: Filters | None = None, limit
             best[key] = (ranked, doc)
     terms = tokenizer.highlight_terms(q)
     ordered = sorted(best.values(), key=lambda pair: pair[0], reverse=True)[:limit]
+    bodies = dict(SearchDocument.objects.filter(id__in=[d.id for _s, d in ordered]).values_list("id", "body"))
     hits = [
         Hit(kind=d.kind, ref_id=d.ref_id, public_id=d.public_id, title=d.title, title_html=highlight(d.title, terms),
-            snippet_html=snippet(d.body, terms), label=d.label, status=d.status, subtype=d.subtype,
+            snippet_html=snippet(bodies.get(d.id, ""), terms), label=d.label, status=d.status, subtype=d.subtype,
             organisation_id=d.organisation_id, created_at=d.source_created_at, score=round(s, 4), part=d.part,
             matched_all=d.id in complete)
         for s, d in ordered

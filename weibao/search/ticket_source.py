@@ -11,7 +11,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from weibao.search.extract import attachment_text
-from weibao.search.index import DocSpec
+from weibao.search.index import DocSpec, id_range
 from weibao.search.models import Visibility
 
 KIND = "ticket"
@@ -41,17 +41,20 @@ class TicketSource:
 
     def documents(self, ids: Sequence[int]) -> dict[int, list[DocSpec]]:
         # values(), not model instances: a full reindex reads a million of these.
-        tickets = {t["id"]: t for t in self.Ticket.objects.filter(id__in=ids).values(
+        wanted = set(ids)
+        tickets = {t["id"]: t for t in self.Ticket.objects.filter(id_range("id", ids)).values(
             "id", "public_id", "number", "subject", "description", "organisation_id", "system_id", "status", "type",
-            "resolution_text", "resolution_root_cause", "created_at", "tags")}
+            "resolution_text", "resolution_root_cause", "created_at", "tags") if t["id"] in wanted}
         public: dict[int, list[str]] = {}
         internal: dict[int, list[str]] = {}
-        for ticket_id, body, is_internal in (self.Message.objects.filter(ticket_id__in=list(tickets))
+        for ticket_id, body, is_internal in (self.Message.objects.filter(id_range("ticket_id", ids))
                                              .order_by("id").values_list("ticket_id", "body", "internal")):
-            (internal if is_internal else public).setdefault(ticket_id, []).append(body or "")
+            if ticket_id in tickets:
+                (internal if is_internal else public).setdefault(ticket_id, []).append(body or "")
         attachments: dict[int, list[Any]] = {}
-        for att in self.Attachment.objects.filter(ticket_id__in=list(tickets)).select_related("message").order_by("id"):
-            attachments.setdefault(att.ticket_id, []).append(att)
+        for att in self.Attachment.objects.filter(id_range("ticket_id", ids)).select_related("message").order_by("id"):
+            if att.ticket_id in tickets:
+                attachments.setdefault(att.ticket_id, []).append(att)
         out: dict[int, list[DocSpec]] = {}
         for tid, t in tickets.items():
             common: dict[str, Any] = {

@@ -111,8 +111,10 @@ def engine() -> str:
 
 
 def normalise(text: str) -> str:
-    # NFKC folds full-width letters and digits (ＡＢＣ１２３ → ABC123) that Chinese keyboards produce.
-    return unicodedata.normalize("NFKC", _DROP.sub(" ", text)).lower()
+    # NFKC folds full-width letters and digits (ＡＢＣ１２３ → ABC123) that Chinese keyboards produce;
+    # ASCII has nothing to fold (a quick test that saves a tenth of a full reindex).
+    text = _DROP.sub(" ", text)
+    return (text if text.isascii() else unicodedata.normalize("NFKC", text)).lower()
 
 
 def _clean(tokens: Iterable[str]) -> list[str]:
@@ -129,6 +131,13 @@ def index_tokens(text: str) -> list[str]:
 
 def index_text(text: str) -> str:
     return " ".join(index_tokens(text))
+
+
+def index_texts(texts: list[str]) -> list[str]:
+    """`index_text` of many texts (a reindex batch), with the cutter looked up once."""
+    cutter = _cutter()
+    find = _WORD.findall
+    return [" ".join(find(" ".join(cutter.cut_for_search(normalise(t[:MAX_INDEX_CHARS]))))) if t else "" for t in texts]
 
 
 def query_tokens(text: str) -> list[str]:

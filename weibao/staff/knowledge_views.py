@@ -242,7 +242,7 @@ def dictionary(request: HttpRequest) -> HttpResponse:
             else:
                 search_services.user_word_add(actor=request.user, word=request.POST.get("word", ""),
                                               kind=request.POST.get("kind", WordKind.OTHER))
-            messages.success(request, _("词典已更新；已有内容在重建索引后按新词切分。"))
+            messages.success(request, _("词典已更新。含有该词的已有内容正在后台重新索引，完成后按新词切分。"))
         except DomainError as exc:
             messages.error(request, exc.message)
         return redirect("staff:kb-dictionary")

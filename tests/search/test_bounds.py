@@ -1,0 +1,114 @@
+"""Bounded ranking: tenancy and filters inside the candidate walk, rare words for OR, the meta tokens."""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+from django.db import connection
+
+from tests.knowledge.factories import article
+from weibao.knowledge.models import Audience
+from weibao.search import query
+from weibao.search.backends import meta_text
+from weibao.search.models import SearchDocument
+from weibao.search.query import Filters, search
+
+
+def _titles(actor, q: str, **kw) -> list[str]:  # type: ignore[no-untyped-def]
+    return [h.title for h in search(actor=actor, q=q, **kw).hits]
+
+
+@pytest.fixture
+def small_bound(monkeypatch: pytest.MonkeyPatch) -> int:
+    monkeypatch.setattr(query, "CANDIDATES", 3)
+    monkeypatch.setattr(query, "OR_CANDIDATES", 3)
+    monkeypatch.setattr(query, "OR_WORD_MAX_DF", 2)
+    query._df_cache.clear()
+    yield 3
+    query._df_cache.clear()
+
+
+def test_customer_candidates_are_readable_ones_even_when_newer_hidden_documents_match(world, small_bound) -> None:
+    eng, mgr = world.users["engineer"], world.users["manager"]
+    public = [article(eng, manager=mgr, title=f"公开 网关 {i}", body="网关") for i in range(3)]
+    for i in range(5):  # newer than the public ones, and more of them than the bound
+        article(eng, manager=mgr, title=f"内部 网关 {i}", body="网关", audience=Audience.INTERNAL)
+    assert sorted(_titles(world.users["customer_a"], "网关")) == sorted(a.title for a in public)
+    # staff rank the newest `CANDIDATES` matches only
+    assert sorted(_titles(eng, "网关")) == [f"内部 网关 {i}" for i in (2, 3, 4)]
+
+
+def test_kind_and_status_filters_apply_inside_the_candidate_walk(world, small_bound) -> None:
+    eng, mgr = world.users["engineer"], world.users["manager"]
+    review = article(eng, title="审核中 证书更新", body="证书", publish=False)
+    from weibao.knowledge.services import article_transition
+
+    article_transition(actor=eng, article=review, transition="submit")
+    from weibao.search.index import index_object
+
+    index_object("article", review.id)
+    for i in range(4):
+        article(eng, manager=mgr, title=f"已发布 证书 {i}", body="证书")
+    assert _titles(eng, "证书", filters=Filters(status="in_review")) == ["审核中 证书更新"]
+    assert _titles(eng, "证书", filters=Filters(kinds=("ticket",))) == []
+
+
+def test_or_fallback_ranks_by_the_rare_words(world, small_bound) -> None:
+    eng, mgr = world.users["engineer"], world.users["manager"]
+    for i in range(6):
+        article(eng, manager=mgr, title=f"常见 问题 {i}", body="系统 登录 常见")
+    target = article(eng, manager=mgr, title="蓝鲸平台 授权", body="系统 登录")
+    for i in range(3):
+        article(eng, manager=mgr, title=f"常见 问题 新 {i}", body="系统 登录 常见")
+    # no document has every word; the rare one (蓝鲸平台) decides, the common ones do not flood the candidates
+    assert query.or_words(query.get_backend(), ["系统", "登录", "蓝鲸", "不存在的词"])[0] == ["蓝鲸"]
+    # only common words: the rarest of them, so a query still finds something
+    assert query.or_words(query.get_backend(), ["系统", "常见"])[0] == ["常见"]
+    assert _titles(eng, "系统 常见 不存在的词")
+    assert _titles(eng, "系统 登录 蓝鲸 不存在的词 常见问题 解决方法")[0] == target.title
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="the meta column is SQLite's")
+def test_migration_meta_sql_writes_what_meta_text_writes(world) -> None:
+    eng, mgr = world.users["engineer"], world.users["manager"]
+    article(eng, manager=mgr, title="甲 专用", body="说明", audience=Audience.ORGS, organisations=[world.org_a, world.org_b],
+            systems=[world.system_a])
+    article(eng, title="草稿", body="说明", publish=False)
+    sql = importlib.import_module("weibao.search.migrations.0002_fts_meta")._META_SQL
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT d.id, {sql}, f.meta FROM search_searchdocument d JOIN search_fts f ON f.rowid = d.id")  # noqa: S608
+        rows = cur.fetchall()
+    assert len(rows) == 2
+    for doc_id, from_sql, indexed in rows:
+        d = SearchDocument.objects.get(id=doc_id)
+        python = meta_text(visibility=d.visibility, org_ids=[int(x) for x in d.org_ids.strip(",").split(",") if x],
+                           kind=d.kind, status=d.status, organisation_id=d.organisation_id,
+                           system_ids=[int(x) for x in d.system_ids.strip(",").split(",") if x])
+        assert sorted(from_sql.split()) == sorted(indexed.split()) == sorted(python.split())
+
+
+def test_dictionary_edit_reindexes_documents_containing_the_word(world, django_capture_on_commit_callbacks,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from weibao.search import handlers, tokenizer
+    from weibao.search.models import UserWord
+    from weibao.search.services import user_word_add, user_word_delete
+
+    eng, mgr = world.users["engineer"], world.users["manager"]
+    hit = article(eng, manager=mgr, title="政务云平台登录失败", body="检查统一认证。")
+    other = article(eng, manager=mgr, title="打印机卡纸", body="打开后盖。")
+    before = SearchDocument.objects.get(kind="article", ref_id=other.id).indexed_at
+    # a word added behind the service's back: old text is still cut the old way, so it is not found
+    probe = UserWord.objects.create(word="政务云平台")
+    tokenizer.reset()
+    assert _titles(eng, "政务云平台") == []
+    probe.delete()
+    monkeypatch.setattr(handlers, "DICTIONARY_CHUNK", 1)  # the follow-up messages carry on where one stopped
+    with django_capture_on_commit_callbacks(execute=True):
+        entry = user_word_add(actor=mgr, word="政务云平台")
+    assert _titles(eng, "政务云平台") == [hit.title]
+    assert SearchDocument.objects.get(kind="article", ref_id=other.id).indexed_at == before  # no word, untouched
+    with django_capture_on_commit_callbacks(execute=True):
+        user_word_delete(actor=mgr, entry=entry)
+    assert "政务云平台" not in tokenizer.query_tokens("政务云平台")
+    assert _titles(eng, "政务云平台") == [hit.title]  # cut into shorter words again, on both sides

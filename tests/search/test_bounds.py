@@ -9,7 +9,7 @@ from django.db import connection
 
 from tests.knowledge.factories import article
 from weibao.knowledge.models import Audience
-from weibao.search import query
+from weibao.search import backends, query
 from weibao.search.backends import meta_text
 from weibao.search.models import SearchDocument
 from weibao.search.query import Filters, search
@@ -24,6 +24,7 @@ def small_bound(monkeypatch: pytest.MonkeyPatch) -> int:
     monkeypatch.setattr(query, "CANDIDATES", 3)
     monkeypatch.setattr(query, "OR_CANDIDATES", 3)
     monkeypatch.setattr(query, "OR_WORD_MAX_DF", 2)
+    monkeypatch.setattr(backends.PostgresBackend, "rank_all_max", 2)  # PostgreSQL ranks every match below it
     query._df_cache.clear()
     yield 3
     query._df_cache.clear()

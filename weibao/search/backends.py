@@ -88,10 +88,12 @@ class SearchBackend(Protocol):
         ...
 
     def match(self, words: Sequence[str], *, any_word: bool, scope: Scope, limit: int, candidates: int,
-              estimate: int | None = None, anchor: str | None = None) -> list[tuple[int, float]]:
+              estimate: int | None = None, anchor: str | None = None,
+              rank_words: Sequence[str] | None = None) -> list[tuple[int, float]]:
         """Document ids with a relevance score (higher is better), best first, of the `candidates`
         newest matching documents in scope; `estimate`: at most this many documents match, all of
-        them containing `anchor` (the rarest word of an AND query)."""
+        them containing `anchor` (the rarest word of an AND query); `rank_words`: the words worth
+        scoring (None: all)."""
         ...
 
 
@@ -188,26 +190,48 @@ class SqliteFts5Backend:
             return int(cur.fetchone()[0])
 
     def match(self, words: Sequence[str], *, any_word: bool, scope: Scope, limit: int, candidates: int,
-              estimate: int | None = None, anchor: str | None = None) -> list[tuple[int, float]]:
+              estimate: int | None = None, anchor: str | None = None,
+              rank_words: Sequence[str] | None = None) -> list[tuple[int, float]]:
         if not words:
             return []
         expr = self._expression(words, any_word=any_word, scope=scope)
         join, dates, date_params = self._dates(scope)
         with connection.cursor() as cur:
-            # Walking the match newest first without scoring is cheap; the id of the last candidate
-            # bounds the ranked query below (FTS5 applies rowid ranges inside the match).
+            # Walking the match newest first without scoring is cheap (FTS5 merges the doclists).
             cur.execute(f"SELECT search_fts.rowid FROM search_fts{join} WHERE search_fts MATCH %s{dates} "  # noqa: S608
-                        "ORDER BY search_fts.rowid DESC LIMIT 1 OFFSET %s", [expr, *date_params, candidates - 1])
-            row = cur.fetchone()
-            floor = int(row[0]) if row else 0
-            # Only constants and the date conditions (constants) are formatted in; values are bound.
-            cur.execute(
-                f"SELECT search_fts.rowid, bm25(search_fts, {TITLE_WEIGHT}, 1.0, 0.0) AS r FROM search_fts{join} "  # noqa: S608
-                f"WHERE search_fts MATCH %s AND search_fts.rowid >= %s{dates} ORDER BY r LIMIT %s",
-                [expr, floor, *date_params, limit],
-            )
-            # bm25() is negative, lower is better: flip it so every backend says "higher is better".
-            return [(int(i), -float(r)) for i, r in cur.fetchall()]
+                        "ORDER BY search_fts.rowid DESC LIMIT %s", [expr, *date_params, candidates])
+            found = [int(r[0]) for r in cur.fetchall()]
+            if not found:
+                return []
+            floor, wanted = found[-1], set(found)
+            ranking = list(words if rank_words is None else rank_words)
+            scores: dict[int, float] = {}
+            if ranking:
+                # bm25() counts, for every word of the expression, all the documents containing it: a
+                # word in a quarter of a million documents costs tens of ms. Words that common weigh
+                # almost nothing (low IDF), so only `rank_words` are scored, over the rows the walk found.
+                # With all the words scored (and no date join) the scored rows are the walk's rows, and
+                # SQLite keeps only the best; otherwise the rows of the walk are picked out here.
+                exact = set(ranking) == set(words) and not join
+                scoped = self.scope_query(scope)
+                rank_expr = "{title body} : (" + self.fts_query(ranking, any_word=any_word or not exact) + ")"
+                cur.execute(
+                    f"SELECT rowid, bm25(search_fts, {TITLE_WEIGHT}, 1.0, 0.0) AS r FROM search_fts "  # noqa: S608
+                    f"WHERE search_fts MATCH %s AND rowid >= %s{' ORDER BY r LIMIT %s' if exact else ''}",
+                    [rank_expr + (f" AND {scoped}" if scoped else ""), floor, *([limit] if exact else [])],
+                )
+                # bm25() is negative, lower is better: flip it so every backend says "higher is better".
+                scores = {int(i): -float(r) for i, r in cur.fetchall() if int(i) in wanted}
+            else:
+                # Every word is that common: title matches first, then the newest (the walk's order).
+                cur.execute("SELECT rowid FROM search_fts WHERE search_fts MATCH %s AND rowid >= %s",
+                            ["title : (" + self.fts_query(words, any_word=any_word) + ")", floor])
+                titled = {int(r[0]) for r in cur.fetchall()}
+                scores = {doc_id: (TITLE_WEIGHT if doc_id in titled else 1.0) for doc_id in found}
+        # Newer first among equal scores, as the walk found them.
+        order = {doc_id: n for n, doc_id in enumerate(found)}
+        best = sorted(found, key=lambda i: (-scores.get(i, 0.0), order[i]))[:limit]
+        return [(i, scores.get(i, 0.0)) for i in best]
 
 
 _TSV = "setweight(to_tsvector('simple', %s), 'A') || setweight(to_tsvector('simple', %s), 'B')"
@@ -289,7 +313,8 @@ class PostgresBackend:
             return int(cur.fetchone()[0])
 
     def match(self, words: Sequence[str], *, any_word: bool, scope: Scope, limit: int, candidates: int,
-              estimate: int | None = None, anchor: str | None = None) -> list[tuple[int, float]]:
+              estimate: int | None = None, anchor: str | None = None,
+              rank_words: Sequence[str] | None = None) -> list[tuple[int, float]]:
         if not words:
             return []
         # One plainto_tsquery per word, bound as parameters: no tsquery syntax can come from the user.

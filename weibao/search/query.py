@@ -35,7 +35,9 @@ MAX_SNIPPET_SCAN = 50_000
 CANDIDATES = 2000  # all the words
 OR_CANDIDATES = 10_000  # some of the words (the partial matches of long queries)
 OR_WORD_MAX_DF = 5000  # a word more documents contain is left out of OR queries
-DF_CAP = 10_001  # document frequencies are counted up to this (above every backend's rank_all_max)
+# Document frequencies are counted up to this (above every backend's rank_all_max); a word found this
+# often is not scored (SQLite: see SqliteFts5Backend.match).
+DF_CAP = 10_001
 DF_CACHE_SECONDS = 300.0
 DF_CACHE_SIZE = 50_000
 
@@ -142,21 +144,21 @@ def search(*, actor: Actor | None, q: str, filters: Filters | None = None, limit
     want = limit * 3
     scored: dict[int, float] = {}
     # The rarest word bounds how many documents have them all (a backend may then rank them all).
-    estimate: int | None = None
-    anchor: str | None = None
-    if backend.rank_all_max is not None:
-        estimate, anchor = min((doc_freq(backend, w), w) for w in words)
+    dfs = {w: doc_freq(backend, w) for w in words}
+    estimate, anchor = min((df, w) for w, df in dfs.items())
+    rank_words = [w for w in words if dfs[w] < DF_CAP]  # the others are in too many documents to weigh
     for doc_id, score in backend.match(words, any_word=False, scope=where, limit=want, candidates=CANDIDATES,
-                                       estimate=estimate, anchor=anchor):
+                                       estimate=estimate, anchor=anchor, rank_words=rank_words):
         scored[doc_id] = 1000.0 + score  # every document with all the words ranks above partial matches
     complete = set(scored)
     # Partial matches fill up a short list for long queries (a customer's description, a whole ticket);
     # a short query that found documents with all its words is precise, and partial matches are noise.
     if len(scored) < want and len(words) > 1 and (not scored or len(words) > SHORT_QUERY_WORDS):
         rare, estimate = or_words(backend, words)
+        dfs.update({w: doc_freq(backend, w) for w in rare})
         if rare:
             for doc_id, score in backend.match(rare, any_word=True, scope=where, limit=want, candidates=OR_CANDIDATES,
-                                               estimate=estimate):
+                                               estimate=estimate, rank_words=[w for w in rare if dfs.get(w, 0) < DF_CAP]):
                 scored.setdefault(doc_id, score)
     # The body (up to 100k characters) is read for the returned page only, below.
     docs = SearchDocument.objects.defer("body").in_bulk(list(scored))

@@ -241,3 +241,25 @@ def test_openapi_describes_ticket_enums_and_errors(world: World, api: Callable[.
         assert word in text, word
     upload = schema["paths"]["/tickets/{public_id}/attachments"]["post"]["responses"]
     assert {"413", "415"} <= set(upload)
+
+
+def test_ticket_serializers_write_what_drf_would(world: World, api: Callable[..., Any]) -> None:
+    """The hand-written to_representation of the list and detail serializers equals DRF's generic one."""
+    import json
+
+    from rest_framework import serializers
+
+    from weibao.api.v1.tickets import TicketDetailSerializer, TicketSerializer
+    from weibao.tickets import selectors, services
+
+    plain = make_ticket(world, subject="无系统", system=None, requester=None)
+    full = make_ticket(world, subject="全字段", tags=["登录", "紧急"])
+    services.ticket_assign(actor=world.users["engineer"], ticket=full, assignee=world.users["engineer"], team=world.team)
+    child = make_ticket(world, subject="子单", parent=full)
+    done = place(make_ticket(world, subject="已关闭"), Status.CLOSED, world)
+    for ticket in (plain, full, child, done):
+        row = selectors.ticket_get_for(world.users["manager"], ticket.public_id)
+        for cls in (TicketSerializer, TicketDetailSerializer):
+            ser = cls(context={"actor": world.users["manager"]})
+            generic = serializers.ModelSerializer.to_representation(ser, row)
+            assert json.dumps(ser.to_representation(row)) == json.dumps(generic), (cls.__name__, ticket.subject)

@@ -175,6 +175,8 @@ CASES = [
          body=lambda w: {"other": other_a(w), "kind": "related"}),
     Case("api-v1:ticket-consent", "POST", lambda w: f"/api/v1/tickets/{tid(w)}/consent", STAFF_WRITE_A,
          body=lambda w: {"note": "电话确认客户同意后台修复"}),
+    Case("api-v1:ticket-solution-plan", "POST", lambda w: f"/api/v1/tickets/{tid(w)}/solution-plan", STAFF_CREATE_A,
+         body=lambda w: {"plan": "更换存储控制器，分三步实施", "tell_customer": False}),
     Case("api-v1:ticket-watchers", "POST", lambda w: f"/api/v1/tickets/{tid(w)}/watchers", STAFF_WRITE_A,
          body=lambda w: {"watching": True}),
     Case("api-v1:ticket-follow-ups", "POST", lambda w: f"/api/v1/tickets/{closed(w)}/follow-ups", MANAGER_CREATE_A,

@@ -122,6 +122,8 @@ CASES = [
     # --- work around and after the request ------------------------------------------------------
     Case("staff:ticket-consent", "POST", lambda w: staff(f"{t_new(w).public_id}/consent/"), STAFF_WRITE, api=False,
          fmt="form", body=lambda w: {"consent-note": "客户王科长电话同意"}),
+    Case("staff:ticket-solution-plan", "POST", lambda w: staff(f"{t_new(w).public_id}/solution-plan/"), STAFF_WRITE,
+         api=False, fmt="form", body=lambda w: {"plan-plan": "更换存储控制器，分三步实施", "plan-tell_customer": "on"}),
     Case("staff:ticket-entitlement", "POST", lambda w: staff(f"{t_new(w).public_id}/entitlement/"),
          expect(404, anonymous=302, engineer=403, manager=302, admin=302), api=False,
          fmt="form", body=lambda w: {"entitlement-kind": "free", "entitlement-reason": "质保期内"}),

@@ -232,8 +232,10 @@ def apply_event(ticket: Ticket, event: TicketEvent, clocks: dict[str, Clock]) ->
                 clock_stop(c, at, to)
             elif to in pause:
                 clock_pause(c, at, to)
-            elif frm in pause or frm in DONE_VALUES:
+            elif frm in pause and c.state == ClockState.PAUSED:
                 clock_resume(c, at, to)
+            elif frm in DONE_VALUES and c.state == ClockState.STOPPED and not _plan_presented(c):
+                clock_resume(c, at, to)  # reopened: the time since the resolution counts again
         if to in (Status.DECLINED.value, Status.MERGED.value) and fr is not None:
             clock_stop(fr, at, to)
     elif event.kind == "updated" and ({"priority", "type"} & set(event.after or {})):
@@ -243,6 +245,11 @@ def apply_event(ticket: Ticket, event: TicketEvent, clocks: dict[str, Clock]) ->
         plan = clocks.get(Metric.SOLUTION_PLAN)
         if plan is not None:
             clock_stop(plan, at, "solution_plan_presented")
+
+
+def _plan_presented(c: Clock) -> bool:
+    """A solution-plan clock stopped by the plan itself stays stopped (reopening needs no second plan)."""
+    return c.metric == Metric.SOLUTION_PLAN and c.events.filter(kind="stopped", data__reason="solution_plan_presented").exists()
 
 
 @transaction.atomic

@@ -217,6 +217,15 @@ class ConsentForm(forms.Form):
     note = forms.CharField(label=_("客户同意的方式与时间"), widget=forms.Textarea(attrs={"rows": 2}), max_length=5000)
 
 
+class SolutionPlanForm(forms.Form):
+    """A detailed solution plan and its schedule; stops the request's solution-plan SLA clock."""
+
+    prefix = "plan"
+    plan = forms.CharField(label=_("解决方案与实施步骤"), widget=forms.Textarea(attrs={"rows": 5}), max_length=20_000)
+    due_date = forms.DateField(label=_("计划完成日期"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    tell_customer = forms.BooleanField(label=_("同时以回复发送给客户"), required=False, initial=True)
+
+
 class EntitlementForm(forms.Form):
     prefix = "entitlement"
     kind = forms.ChoiceField(label=_("费用性质"), choices=[c for c in EntitlementKindChoice.choices if c[0]])

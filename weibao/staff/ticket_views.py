@@ -27,7 +27,7 @@ from weibao.staff.access import staff_required
 from weibao.staff.ticket_queues import order_for, queue_by_key, queues, sort_by_key, sorts
 from weibao.tickets import selectors, services, services_work
 from weibao.tickets.models import Ticket
-from weibao.tickets.states import TRANSITIONS, By, allowed_transitions
+from weibao.tickets.states import DONE, TRANSITIONS, By, allowed_transitions
 
 PAGE_SIZES = (25, 50, 100, 200)
 # Bulk changes are the staff transitions that need no parameters beyond an optional note.
@@ -121,6 +121,8 @@ def detail_context(request: HttpRequest, ticket: Ticket, **bound: forms.Form) ->
         "quality_form": bound.get("quality") or tf.QualityReviewForm(),
         "is_manager": access.is_manager_or_admin(actor),
         "consent_form": bound.get("consent") or tf.ConsentForm(),
+        "plan_form": bound.get("plan") or tf.SolutionPlanForm(),
+        "can_present_plan": ticket.status not in DONE,
         "entitlement_form": bound.get("entitlement") or tf.EntitlementForm(initial={"kind": ticket.entitlement_kind}),
         "child_form": bound.get("child") or tf.ChildForm(),
     }

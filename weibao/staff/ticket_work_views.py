@@ -20,7 +20,7 @@ from weibao.customers.selectors import system_list_for
 from weibao.staff import ticket_forms as tf
 from weibao.staff.access import staff_required
 from weibao.staff.ticket_views import _call, _invalid, _ticket, detail_context
-from weibao.tickets import selectors, services
+from weibao.tickets import selectors, services, services_work
 from weibao.tickets.states import TRANSITIONS
 
 
@@ -161,6 +161,25 @@ def ticket_consent(request: HttpRequest, public_id: str) -> HttpResponse:
     if not form.is_valid():
         return _invalid(request, ticket, consent=form)
     return _call(request, ticket, services.ticket_record_consent, _("已记录客户同意。"), note=form.cleaned_data["note"])
+
+
+@staff_required
+@require_POST
+def ticket_solution_plan(request: HttpRequest, public_id: str) -> HttpResponse:
+    ticket = _ticket(request, public_id)
+    form = tf.SolutionPlanForm(request.POST)
+    if not form.is_valid():
+        return _invalid(request, ticket, plan=form)
+    try:
+        services_work.ticket_present_solution_plan(actor=_user(request), ticket=ticket, **form.cleaned_data)
+    except DomainError as exc:  # field errors stay beside their fields, the form keeps what was typed
+        for field, errors in exc.details.items():
+            if field in form.fields:
+                form.add_error(field, errors if isinstance(errors, list) else str(errors))
+        messages.error(request, exc.message)
+        return render(request, "staff/tickets/detail.html", detail_context(request, ticket, plan=form), status=exc.status)
+    messages.success(request, _("解决方案已提交。"))
+    return redirect(reverse("staff:ticket-detail", args=[ticket.public_id]))
 
 
 @staff_required

@@ -20,6 +20,7 @@ urlpatterns = [
     path("tickets/<str:public_id>/link/", views.ticket_link, name="ticket-link"),
     path("tickets/<str:public_id>/watch/", work.ticket_watch, name="ticket-watch"),
     path("tickets/<str:public_id>/consent/", work.ticket_consent, name="ticket-consent"),
+    path("tickets/<str:public_id>/solution-plan/", work.ticket_solution_plan, name="ticket-solution-plan"),
     path("tickets/<str:public_id>/entitlement/", work.ticket_entitlement, name="ticket-entitlement"),
     path("tickets/<str:public_id>/children/", work.ticket_child, name="ticket-child"),
     path("tickets/<str:public_id>/time/", aftercare.time_entry_add, name="ticket-time"),

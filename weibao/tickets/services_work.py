@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from weibao.accounts import access
@@ -33,12 +34,22 @@ from weibao.tickets.models import (
     QualityReview,
     Survey,
     Ticket,
+    TicketEvent,
     TimeEntry,
     Visit,
     WorkMode,
 )
-from weibao.tickets.services import _lock, _require_staff, _require_visible, ticket_assign, ticket_transition
-from weibao.tickets.states import Status
+from weibao.tickets.services import (
+    _lock,
+    _require_staff,
+    _require_visible,
+    ticket_assign,
+    ticket_reply,
+    ticket_transition,
+)
+from weibao.tickets.states import DONE, Status
+
+PLAN_MAX_CHARS = 20_000
 
 
 def _require_manager(actor: User | None) -> None:
@@ -102,6 +113,45 @@ def ticket_record_visit(*, actor: User, ticket: Ticket, date: date, engineers: I
     event_append(ticket=t, actor=actor, kind="visit_recorded",
                  data={"visit_id": visit.id, "date": date.isoformat(), "engineer_ids": [p.id for p in people]})
     return visit
+
+
+# --- solution plan (解决方案与计划) ------------------------------------------------------------------
+@transaction.atomic
+def ticket_present_solution_plan(*, actor: User, ticket: Ticket, plan: str, due_date: date | None = None,
+                                 tell_customer: bool = True) -> TicketEvent:
+    """The engineer presents a detailed solution plan and its schedule: event `solution_plan_presented`.
+
+    The SLA app stops the request's solution-plan clock on that event. Unless the plan was handed over
+    another way (a meeting, a signed document), it also goes to the customer as a reply, so they get it
+    by mail and on the portal. A revised plan is a new event (revision 2, 3…); the clock stopped at the first.
+    """
+    if actor is None:
+        raise PermissionDenied(_("只有服务人员可以执行此操作。"))
+    _require_staff(actor)
+    _require_visible(actor, ticket)
+    text = (plan or "").strip()
+    errors: dict[str, list[str]] = {}
+    if not text:
+        errors["plan"] = [_("必填。")]
+    elif len(text) > PLAN_MAX_CHARS:
+        errors["plan"] = [_("不能超过 %(n)d 个字符。") % {"n": PLAN_MAX_CHARS}]
+    if due_date is not None and due_date < timezone.localdate(clock.now()):
+        errors["due_date"] = [_("计划完成日期不能早于今天。")]
+    if errors:
+        raise ValidationFailed(_("解决方案无效。"), details=errors)
+    t = _lock(ticket)
+    if t.status in DONE:
+        raise Conflict(_("请求已解决或关闭，不能再提交解决方案。"), details={"status": [t.status]})
+    revision = TicketEvent.objects.filter(ticket=t, kind="solution_plan_presented").count() + 1
+    message_id = None
+    if tell_customer:
+        body = _("解决方案与计划") + f"\n\n{text}"
+        if due_date is not None:
+            body += "\n\n" + _("计划完成日期：%(date)s") % {"date": due_date.isoformat()}
+        message_id = ticket_reply(actor=actor, ticket=t, body=body).id
+    return event_append(ticket=t, actor=actor, kind="solution_plan_presented",
+                        data={"plan": text, "due_date": due_date.isoformat() if due_date else None,
+                              "revision": revision, "message_id": message_id})
 
 
 # --- routing ----------------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ urlpatterns += [
     path("tickets/<str:public_id>/survey", w.TicketSurveyView.as_view(), name="ticket-survey"),
     path("tickets/<str:public_id>/links", w.TicketLinksView.as_view(), name="ticket-links"),
     path("tickets/<str:public_id>/consent", w.TicketConsentView.as_view(), name="ticket-consent"),
+    path("tickets/<str:public_id>/solution-plan", w.TicketSolutionPlanView.as_view(), name="ticket-solution-plan"),
     path("tickets/<str:public_id>/watchers", w.TicketWatchersView.as_view(), name="ticket-watchers"),
     path("tickets/<str:public_id>/follow-ups", w.TicketFollowUpView.as_view(), name="ticket-follow-ups"),
     path("tickets/<str:public_id>/quality-review", w.TicketQualityReviewView.as_view(), name="ticket-quality-review"),

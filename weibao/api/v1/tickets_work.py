@@ -166,6 +166,30 @@ class TicketConsentView(APIView):
         return Response(TicketDetailSerializer(ticket, context={"actor": request.user}).data)
 
 
+class SolutionPlanSerializer(serializers.Serializer):
+    plan = serializers.CharField(max_length=services_work.PLAN_MAX_CHARS, help_text="the detailed solution plan and its steps")
+    due_date = serializers.DateField(required=False, allow_null=True, default=None,
+                                     help_text="when the plan will have removed the fault")
+    tell_customer = serializers.BooleanField(default=True, help_text="also send the plan to the customer as a reply")
+    revision = serializers.IntegerField(read_only=True)
+    presented_at = serializers.DateTimeField(read_only=True)
+
+
+class TicketSolutionPlanView(APIView):
+    """Present a solution plan and schedule (stops the request's solution-plan SLA clock)."""
+
+    @extend_schema(request=SolutionPlanSerializer, responses={201: SolutionPlanSerializer, 409: ErrorSerializer, **ERRORS})
+    def post(self, request: Request, public_id: str) -> Response:
+        ticket = _ticket(request, public_id)
+        access.require(access.is_staff(request.user))
+        data = SolutionPlanSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        event = services_work.ticket_present_solution_plan(actor=actor_of(request), ticket=ticket, **data.validated_data)
+        return Response(SolutionPlanSerializer({**data.validated_data, "plan": event.data["plan"],
+                                                "revision": event.data["revision"],
+                                                "presented_at": event.created_at}).data, status=201)
+
+
 class FollowUpSerializer(serializers.Serializer):
     result = serializers.ChoiceField(choices=FollowUpResult.choices)
     note = serializers.CharField(allow_blank=True, default="", max_length=5000)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from django.test import Client
 
 from tests.mail.factories import mailbox
 from tests.mail.samples import make_mail
@@ -17,7 +19,7 @@ from weibao.core.outbox import outbox_sweep
 from weibao.mail.models import InboundMessage, OutboundMail, OutboundStatus, Outcome
 from weibao.mail.services import mail_ingest
 from weibao.mail.tokens import ticket_id_from_address
-from weibao.tickets.models import Message, TicketEvent
+from weibao.tickets.models import Message, Ticket, TicketEvent
 from weibao.tickets.services import ticket_record_event, ticket_reply, ticket_transition
 from weibao.tickets.states import Status
 
@@ -93,11 +95,38 @@ def test_resolution_mail_has_confirm_and_reject_links_and_close_sends_survey(wor
               resolution_method="configuration", resolution_text="已调整会话超时配置。")
     body = sink.received[-1].message.get_content()
     assert "已调整会话超时配置。" in body
-    assert f"/portal/tickets/{ticket.public_id}/?decision=confirm" in body
-    assert f"/portal/tickets/{ticket.public_id}/?decision=reject" in body
+    links = re.findall(r"https?://\S+/portal/mail/decision/(\S+)/", body)
+    assert len(links) == 2 and links[0] != links[1], body  # confirm, reject: one-time tokens, no sign-in
     assert sink.received[-1].message["Auto-Submitted"] == "auto-generated"
-    committed(ticket_transition, actor=world.users["customer_a"], ticket=ticket, transition="confirm")
-    assert "满意度" in sink.received[-1].message["Subject"]
+    client = Client()
+    assert client.get(f"/portal/mail/decision/{links[0]}/").status_code == 200
+    assert Ticket.objects.get(pk=ticket.pk).status == Status.RESOLVED  # opening the link changed nothing
+    committed(client.post, path=f"/portal/mail/decision/{links[0]}/")
+    assert Ticket.objects.get(pk=ticket.pk).status == Status.CLOSED
+    survey = sink.received[-1].message
+    assert "满意度" in survey["Subject"]
+    token = re.search(r"/portal/survey/(\S+)/", survey.get_content())
+    assert token is not None, survey.get_content()
+    form = client.get(f"/portal/survey/{token.group(1)}/")  # no sign-in either
+    assert form.status_code == 200 and ticket.number in form.content.decode()
+    assert client.post(f"/portal/survey/{token.group(1)}/", {"rating": 5, "comment": "很好"}).status_code == 200
+    assert Ticket.objects.get(pk=ticket.pk).survey.rating == 5
+    assert client.get(f"/portal/survey/{token.group(1)}/").status_code == 404  # spent
+
+
+def test_resolution_mail_is_not_sent_when_the_customer_already_decided(world: World, sink: SmtpSink) -> None:
+    ticket = place(make_ticket(world), Status.IN_PROGRESS, world)
+    sink.received.clear()
+    ticket_transition(actor=world.users["engineer"], ticket=ticket, transition="propose_resolution",
+                      resolution_method="configuration", resolution_text="已调整会话超时配置。")
+    ticket_transition(actor=world.users["customer_a"], ticket=ticket, transition="confirm")  # in the portal, first
+    from weibao.mail.outbound import on_ticket_event
+
+    for event in TicketEvent.objects.filter(ticket=ticket, kind="transitioned").order_by("id"):
+        on_ticket_event({"event_id": event.id, "ticket_id": ticket.id, "kind": event.kind})
+    kinds = dict(OutboundMail.objects.filter(ticket=ticket).values_list("kind", "status"))
+    assert kinds == {"resolution": OutboundStatus.SKIPPED, "survey": OutboundStatus.SENT}
+    assert [m.message["Subject"] for m in sink.received if "请确认" in m.message["Subject"]] == []
 
 
 def test_mail_goes_out_in_the_recipients_language(world: World, sink: SmtpSink, committed: Any) -> None:

@@ -228,6 +228,7 @@ else:
 
 # Intake: loop guard, largest accepted message, the `weibao smtpd` listener (docs/configuration.md).
 MAIL_RATE_LIMIT_PER_HOUR = env.int("WEIBAO_MAIL_RATE_LIMIT", 20, minimum=1)
+MAIL_LINK_DAYS = env.int("WEIBAO_MAIL_LINK_DAYS", 14, minimum=1)
 MAIL_MAX_BYTES = env.int("WEIBAO_MAIL_MAX_BYTES", 50 * 1024 * 1024, minimum=1024)
 SMTPD_HOST = env.str("WEIBAO_SMTPD_HOST", "127.0.0.1")
 SMTPD_PORT = env.int("WEIBAO_SMTPD_PORT", 2525, minimum=1)

@@ -154,6 +154,7 @@ class OutboundStatus(models.TextChoices):
     PENDING = "pending", _("待发送")
     SENT = "sent", _("已发送")
     BOUNCED = "bounced", _("退信")
+    SKIPPED = "skipped", _("未发送（已不适用）")
 
 
 class OutboundMail(models.Model):
@@ -180,3 +181,34 @@ class OutboundMail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} → {self.recipient}"
+
+
+class DecisionAction(models.TextChoices):
+    CONFIRM = "confirm", _("确认解决")
+    REJECT = "reject", _("未解决，退回")
+
+
+class DecisionLink(models.Model):
+    """A one-time link in a resolution mail: the contact confirms or rejects without signing in.
+
+    The token in the mail is signed (it names this row, the request, the contact and the action) and carries a
+    nonce of which only the hash is stored. It answers one resolution (`resolved_at`), expires, and is spent,
+    together with its sibling, by the first decision.
+    """
+
+    nonce_hash = models.CharField(max_length=64, unique=True)
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="+")
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="+")
+    action = models.CharField(max_length=10, choices=DecisionAction.choices)
+    resolved_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("邮件确认链接")
+        verbose_name_plural = _("邮件确认链接")
+        indexes = [models.Index(fields=["ticket", "resolved_at"], name="decisionlink_ticket_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.ticket_id} → {self.contact_id}"

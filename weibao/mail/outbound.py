@@ -24,10 +24,14 @@ from django.utils.translation import gettext as _
 
 from weibao.accounts.models import Contact, User
 from weibao.core import clock
+from weibao.core.errors import Conflict, ValidationFailed
 from weibao.core.outbox import outbox_handler
+from weibao.mail.decisions import contact_language, decision_links_issue
 from weibao.mail.models import InboundMessage, Mailbox, OutboundKind, OutboundMail, OutboundStatus
 from weibao.mail.tokens import reply_address
 from weibao.tickets.models import Message, Ticket, TicketEvent
+from weibao.tickets.services_work import ticket_survey_link
+from weibao.tickets.states import Status
 
 log = logging.getLogger(__name__)
 AUTOMATIC = frozenset({OutboundKind.RECEIPT, OutboundKind.RESOLUTION, OutboundKind.SURVEY, OutboundKind.SLA_WARNING})
@@ -45,8 +49,7 @@ class Planned:
 
 
 def _contact_language(contact: Contact) -> str:
-    user = contact.user
-    return (user.language if user is not None else contact.language) or settings.LANGUAGE_CODE
+    return contact_language(contact)
 
 
 def _link(name: str, ticket: Ticket, suffix: str = "") -> str:
@@ -74,14 +77,11 @@ def planned_mails(event: TicketEvent) -> list[Planned]:
                                {"message": message, "author": (author.display_name or author.username) if author else ""}))
     elif event.kind == "transitioned" and to_customer:
         assert requester is not None
+        # The one-time links are issued when the mail is actually sent (`_one_time_links`), not when planned.
         if data.get("to") == "resolved":
-            out.append(Planned(OutboundKind.RESOLUTION, requester.email, _contact_language(requester), {
-                "confirm_url": _link("portal:ticket-detail", ticket, "?decision=confirm#decision"),
-                "reject_url": _link("portal:ticket-detail", ticket, "?decision=reject#decision"),
-            }))
+            out.append(Planned(OutboundKind.RESOLUTION, requester.email, _contact_language(requester)))
         elif data.get("to") == "closed":
-            out.append(Planned(OutboundKind.SURVEY, requester.email, _contact_language(requester),
-                               {"survey_url": _link("portal:ticket-detail", ticket, "#rate")}))
+            out.append(Planned(OutboundKind.SURVEY, requester.email, _contact_language(requester)))
     elif event.kind in SLA_KINDS:
         people: list[User] = []
         if event.kind == "escalated" and data.get("notified"):
@@ -157,6 +157,29 @@ def _row(event: TicketEvent, plan: Planned, domain: str) -> OutboundMail:
         return OutboundMail.objects.get(key=key)
 
 
+def _url(name: str, token: str) -> str:
+    return settings.BASE_URL + reverse(name, args=[token])
+
+
+def _one_time_links(plan: Planned, ticket: Ticket) -> dict[str, str] | None:
+    """No-login links for the resolution and survey mails, issued as the mail goes out (a retry issues fresh ones:
+    the failed attempt's never reached anyone). None: the mail no longer applies (decided, or rated, meanwhile)."""
+    requester = ticket.requester
+    if plan.kind == OutboundKind.RESOLUTION:
+        if requester is None or ticket.status != Status.RESOLVED:
+            return None
+        tokens = decision_links_issue(ticket=ticket, contact=requester)
+        return {"confirm_url": _url("portal:mail-decision", tokens["confirm"]),
+                "reject_url": _url("portal:mail-decision", tokens["reject"])}
+    if plan.kind == OutboundKind.SURVEY:
+        try:
+            token = ticket_survey_link(ticket=ticket)  # the request's one-time, expiring survey token
+        except (ValidationFailed, Conflict):
+            return None  # reopened, or already rated in the portal
+        return {"survey_url": _url("portal:survey", token)}
+    return {}
+
+
 def mail_send(*, event: TicketEvent, plan: Planned) -> OutboundMail:
     """Send one planned mail unless it went already. Raises when the SMTP server refuses (outbox retries)."""
     ticket = event.ticket
@@ -166,9 +189,14 @@ def mail_send(*, event: TicketEvent, plan: Planned) -> OutboundMail:
     row = _row(event, plan, domain)
     if row.status != OutboundStatus.PENDING:
         return row
+    links = _one_time_links(plan, ticket)
+    if links is None:
+        row.status, row.last_error = OutboundStatus.SKIPPED, ""
+        row.save(update_fields=["status", "last_error"])
+        return row
     with translation.override(plan.language):
         context = {"ticket": ticket, "vendor": settings.VENDOR_NAME, "base_url": settings.BASE_URL, **plan.context,
-                   "portal_url": _link("portal:ticket-detail", ticket)}
+                   **links, "link_days": settings.MAIL_LINK_DAYS, "portal_url": _link("portal:ticket-detail", ticket)}
         subject = _subject(plan.kind, ticket, plan.context)
         body = render_to_string(f"mail/out/{plan.kind}.txt", context)
     headers = {"Message-ID": f"<{row.message_id}>", "X-Weibao-Ticket": ticket.number, **_thread_headers(ticket, row)}

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from weibao.core.errors import DomainError
 from weibao.portal import ticket_forms as pf
+from weibao.portal.mail_link_views import page_language
 from weibao.tickets import services_work
+from weibao.tickets.models import Survey
 
 
 @require_http_methods(["GET", "POST"])
@@ -17,6 +20,11 @@ def survey(request: HttpRequest, token: str) -> HttpResponse:
     found = services_work.survey_for_token(token)
     if found is None:
         return render(request, "portal/survey.html", {"invalid": True}, status=404)
+    with translation.override(page_language(request, found.ticket.requester)):  # the survey mail's recipient's
+        return _survey(request, token, found)
+
+
+def _survey(request: HttpRequest, token: str, found: Survey) -> HttpResponse:
     form = pf.RatingForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from weibao.portal import survey_views
+from weibao.portal import mail_link_views, survey_views
 from weibao.portal import ticket_views as views
 
 urlpatterns = [
@@ -12,4 +12,5 @@ urlpatterns = [
     path("tickets/<str:public_id>/rate/", views.ticket_rate, name="ticket-rate"),
     path("tickets/<str:public_id>/attachments/<str:attachment_id>/", views.ticket_attachment, name="ticket-attachment"),
     path("survey/<str:token>/", survey_views.survey, name="survey"),
+    path("mail/decision/<str:token>/", mail_link_views.mail_decision, name="mail-decision"),
 ]

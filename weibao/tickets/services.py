@@ -258,7 +258,7 @@ def _apply_resolve(t: Ticket, actor: User | None, p: dict[str, Any], data: dict[
 
 def _apply_close(t: Ticket, actor: User | None, p: dict[str, Any], data: dict[str, Any], now: Any) -> None:
     t.closed_at = now
-    t.closed_automatically = actor is None
+    t.closed_automatically = data["transition"] == "auto_close"  # a confirm by mail link has no actor either
     _apply_nothing(t, actor, p, data, now)
 
 

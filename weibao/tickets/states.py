@@ -160,8 +160,10 @@ TRANSITIONS: dict[str, Transition] = {t.name: t for t in [
     # The system (actor None) proposes when a monitoring incident's alarms have all recovered and the severity
     # policy says so; the customer still confirms or rejects.
     _t("propose_resolution", WORKING, Status.RESOLVED, {S, SYS}, gettext_lazy("提交解决"), no_open_children),
-    _t("confirm", {Status.RESOLVED}, Status.CLOSED, {S, C}, gettext_lazy("确认解决")),
-    _t("reject", {Status.RESOLVED}, Status.IN_PROGRESS, {S, C}, gettext_lazy("未解决，退回")),
+    # SYS: a contact without a customer account decided through the one-time link in the resolution mail
+    # (weibao.mail.decisions fires it on their behalf and records who).
+    _t("confirm", {Status.RESOLVED}, Status.CLOSED, {S, C, SYS}, gettext_lazy("确认解决")),
+    _t("reject", {Status.RESOLVED}, Status.IN_PROGRESS, {S, C, SYS}, gettext_lazy("未解决，退回")),
     _t("auto_close", {Status.RESOLVED}, Status.CLOSED, {SYS}, gettext_lazy("自动关闭"), resolved_long_enough),
     _t("decline", PRE_WORK, Status.DECLINED, {S}, gettext_lazy("不予受理")),
     _t("merge", PRE_WORK | WORKING | {Status.WAITING_CUSTOMER, Status.WAITING_THIRD_PARTY}, Status.MERGED, {S},

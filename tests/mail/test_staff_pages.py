@@ -46,3 +46,17 @@ def test_quarantine_list_uses_a_fixed_number_of_queries(world: World, web: Any, 
     with django_assert_max_num_queries(8):
         page = client.get("/staff/mail/").content.decode()
     assert "第59封" in page and "第9封" not in page and "before=" in page
+
+
+@pytest.mark.parametrize("persona", ["engineer", "manager", "admin"])
+def test_staff_navigation_links_to_the_mail_pages(world: World, web: Any, persona: str) -> None:
+    page = web(world.users[persona]).get("/staff/").content.decode()
+    assert 'href="/staff/mail/" data-nav="mail"' in page
+    mail = web(world.users[persona]).get("/staff/mail/").content.decode()
+    # only administrators configure mailboxes (Django admin)
+    assert ('id="mailbox-settings"' in mail) is (persona == "admin")
+
+
+def test_customers_see_no_mail_navigation(world: World, web: Any) -> None:
+    page = web(world.users["customer_a"]).get("/portal/").content.decode()
+    assert "/staff/mail/" not in page

@@ -62,5 +62,12 @@ class PolicyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ["name", "calendar", "contract", "service_level", "is_default"]
     inlines = [TargetInline, StepInline]
 
+    def save_related(self, request: Any, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        if change:  # targets or calendar may have changed: the open clocks follow, in the worker
+            from weibao.sla.policies import policy_changed
+
+            policy_changed(form.instance.pk)
+
     def get_changeform_initial_data(self, request: Any) -> dict[str, Any]:
         return {"pause_statuses": ["waiting_customer", "waiting_third_party"]}

@@ -14,8 +14,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-import httpx
 from cryptography import x509
+
+from weibao.monitoring.httpprobe import HttpProber, ProbeHTTPError
 
 USER_AGENT = "Weibao-Probe/1"
 
@@ -53,21 +54,31 @@ def _host_port(target: str, default_port: int) -> tuple[str, int]:
     return host.strip("[]"), int(port)
 
 
-async def check_http(spec: ProbeSpec, client: httpx.AsyncClient) -> Outcome:
+@dataclass
+class Context:
+    """What the checks of one round share: the HTTP connection pool and the TLS settings."""
+
+    http: HttpProber
+    ssl_context: ssl.SSLContext
+
+
+async def check_http(spec: ProbeSpec, ctx: Context) -> Outcome:
     started = time.perf_counter()
     try:
-        response = await client.get(spec.target, timeout=spec.timeout)
-        body = response.text if spec.keyword else ""
-    except httpx.TimeoutException:
+        async with asyncio.timeout(spec.timeout):
+            response = await ctx.http.get(spec.target, want_body=bool(spec.keyword))
+    except TimeoutError:
         return Outcome(spec.id, "down", error=f"timed out after {spec.timeout:g} s")
-    except httpx.HTTPError as exc:
+    except ProbeHTTPError as exc:
+        return Outcome(spec.id, "down", error=str(exc)[:500])
+    except OSError as exc:
         return Outcome(spec.id, "down", error=f"{type(exc).__name__}: {exc}"[:500])
     ms = int((time.perf_counter() - started) * 1000)
-    if spec.expected_status is not None and response.status_code != spec.expected_status:
-        return Outcome(spec.id, "down", ms, f"HTTP {response.status_code}, expected {spec.expected_status}")
-    if spec.expected_status is None and response.status_code >= 400:
-        return Outcome(spec.id, "down", ms, f"HTTP {response.status_code}")
-    if spec.keyword and spec.keyword not in body:
+    if spec.expected_status is not None and response.status != spec.expected_status:
+        return Outcome(spec.id, "down", ms, f"HTTP {response.status}, expected {spec.expected_status}")
+    if spec.expected_status is None and response.status >= 400:
+        return Outcome(spec.id, "down", ms, f"HTTP {response.status}")
+    if spec.keyword and spec.keyword not in response.text:
         return Outcome(spec.id, "down", ms, f"keyword {spec.keyword!r} not in the response")
     if spec.max_response_ms is not None and ms > spec.max_response_ms:
         # The contracts treat a slow system as a fault: this counts as a failure.
@@ -75,7 +86,7 @@ async def check_http(spec: ProbeSpec, client: httpx.AsyncClient) -> Outcome:
     return Outcome(spec.id, "up", ms)
 
 
-async def check_tcp(spec: ProbeSpec, client: httpx.AsyncClient) -> Outcome:
+async def check_tcp(spec: ProbeSpec, ctx: Context) -> Outcome:
     host, port = _host_port(spec.target, 80)
     started = time.perf_counter()
     try:
@@ -93,9 +104,9 @@ async def check_tcp(spec: ProbeSpec, client: httpx.AsyncClient) -> Outcome:
     return Outcome(spec.id, "up", ms)
 
 
-async def check_tls(spec: ProbeSpec, client: httpx.AsyncClient) -> Outcome:
+async def check_tls(spec: ProbeSpec, ctx: Context) -> Outcome:
     host, port = _host_port(spec.target, 443)
-    context = ssl.create_default_context()  # verifies the chain and the host name, as a browser would
+    context = ctx.ssl_context  # verifies the chain and the host name, as a browser would
     started = time.perf_counter()
     try:
         _reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port, ssl=context, server_hostname=host), spec.timeout)
@@ -122,7 +133,7 @@ async def check_tls(spec: ProbeSpec, client: httpx.AsyncClient) -> Outcome:
     return Outcome(spec.id, "up", ms, cert_expires_at=expires)
 
 
-async def check_dns(spec: ProbeSpec, client: httpx.AsyncClient) -> Outcome:
+async def check_dns(spec: ProbeSpec, ctx: Context) -> Outcome:
     loop = asyncio.get_running_loop()
     started = time.perf_counter()
     try:
@@ -138,7 +149,7 @@ async def check_dns(spec: ProbeSpec, client: httpx.AsyncClient) -> Outcome:
     return Outcome(spec.id, "up", ms)
 
 
-async def check_ping(spec: ProbeSpec, client: httpx.AsyncClient) -> Outcome:
+async def check_ping(spec: ProbeSpec, ctx: Context) -> Outcome:
     # ICMP needs privileges: the system's ping (setuid or with capabilities) does it where permitted.
     binary = shutil.which("ping")
     if binary is None:
@@ -157,23 +168,30 @@ async def check_ping(spec: ProbeSpec, client: httpx.AsyncClient) -> Outcome:
     return Outcome(spec.id, "up", ms)
 
 
-CHECKS: dict[str, Callable[[ProbeSpec, httpx.AsyncClient], Awaitable[Outcome]]] = {
+CHECKS: dict[str, Callable[[ProbeSpec, Context], Awaitable[Outcome]]] = {
     "http": check_http, "tcp": check_tcp, "tls": check_tls, "dns": check_dns, "ping": check_ping,
 }
 
 
-async def run_checks(specs: list[ProbeSpec], *, concurrency: int = 500) -> list[Outcome]:
-    """Run every check concurrently (bounded), sharing one HTTP connection pool."""
-    gate = asyncio.Semaphore(concurrency)
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+async def run_checks(specs: list[ProbeSpec], *, concurrency: int = 200) -> list[Outcome]:
+    """Run every check with at most `concurrency` in flight: that many worker tasks each take the next
+    probe from the round until none is left (no task per probe), sharing one pool of HTTP connections."""
+    # made per round: it reads SSL_CERT_FILE / the system store as they are now
+    context = ssl.create_default_context()
+    ctx = Context(HttpProber(user_agent=USER_AGENT, ssl_context=context, max_idle=max(concurrency, 50)), context)
+    outcomes: list[Outcome | None] = [None] * len(specs)
+    pending = iter(range(len(specs)))
 
-    async with httpx.AsyncClient(limits=limits, follow_redirects=True, headers={"User-Agent": USER_AGENT}, verify=True) as client:
+    async def worker() -> None:
+        for index in pending:  # a shared iterator: each index is taken by exactly one worker
+            spec = specs[index]
+            try:
+                outcomes[index] = await CHECKS[spec.kind](spec, ctx)
+            except Exception as exc:  # noqa: BLE001 - a broken check is a failed check, never a crashed round
+                outcomes[index] = Outcome(spec.id, "down", error=f"{type(exc).__name__}: {exc}"[:500])
 
-        async def one(spec: ProbeSpec) -> Outcome:
-            async with gate:
-                try:
-                    return await CHECKS[spec.kind](spec, client)
-                except Exception as exc:  # noqa: BLE001 - a broken check is a failed check, never a crashed round
-                    return Outcome(spec.id, "down", error=f"{type(exc).__name__}: {exc}"[:500])
-
-        return list(await asyncio.gather(*(one(s) for s in specs)))
+    try:
+        await asyncio.gather(*(worker() for _ in range(max(1, min(concurrency, len(specs))))))
+    finally:
+        await ctx.http.aclose()
+    return [o if o is not None else Outcome(s.id, "down", error="not run") for o, s in zip(outcomes, specs, strict=True)]

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
@@ -22,12 +22,14 @@ from weibao.customers.models import System
 from weibao.monitoring.checkers import Outcome, ProbeSpec, run_checks
 from weibao.monitoring.config import probe_validate
 from weibao.monitoring.intake import alarm_ingest
-from weibao.monitoring.models import Probe, ProbeKind, ProbeState
+from weibao.monitoring.models import Probe, ProbeKind, ProbeResult, ProbeState
 from weibao.monitoring.parsers import ParsedAlert
+from weibao.monitoring.rows import insert_rows, update_values
 from weibao.monitoring.services import BATCH_TOPIC
 from weibao.monitoring.sources import token_hash
 
 ROUND_SIZE = 5000
+CONCURRENCY = 200  # checks in flight at once (worker tasks); each holds at most one connection
 
 
 @dataclass(frozen=True)
@@ -51,9 +53,38 @@ def probe_create(*, actor: User | None, system: System, name: str, kind: str, ta
     return NewProbe(probe, raw)
 
 
-def _spec(p: Probe) -> ProbeSpec:
-    return ProbeSpec(id=p.id, kind=p.kind, target=p.target, timeout=p.timeout_seconds, expected_status=p.expected_status,
-                     keyword=p.keyword, max_response_ms=p.max_response_ms, tls_warn_days=p.tls_warn_days, dns_expect=p.dns_expect)
+# What a round reads of each due probe: plain values, no model instances (5,000 per round).
+RUN_FIELDS = ("id", "kind", "target", "timeout_seconds", "expected_status", "keyword", "max_response_ms", "tls_warn_days",
+              "dns_expect", "interval_seconds", "failures_before_alarm", "consecutive_failures", "state")
+STATE_FIELDS = ("consecutive_failures", "state", "last_checked_at", "last_response_ms", "last_error", "next_run_at")
+
+
+@dataclass(slots=True)
+class ProbeRun:
+    """One due probe as a round sees it."""
+
+    id: int
+    kind: str
+    target: str
+    timeout_seconds: float
+    expected_status: int | None
+    keyword: str
+    max_response_ms: int | None
+    tls_warn_days: int
+    dns_expect: str
+    interval_seconds: int
+    failures_before_alarm: int
+    consecutive_failures: int
+    state: str
+
+    @classmethod
+    def of(cls, probe: Probe) -> ProbeRun:
+        return cls(*(getattr(probe, name) for name in RUN_FIELDS))
+
+    def spec(self) -> ProbeSpec:
+        return ProbeSpec(id=self.id, kind=self.kind, target=self.target, timeout=self.timeout_seconds,
+                         expected_status=self.expected_status, keyword=self.keyword, max_response_ms=self.max_response_ms,
+                         tls_warn_days=self.tls_warn_days, dns_expect=self.dns_expect)
 
 
 def _alert(probe: Probe, firing: bool, error: str) -> ParsedAlert:
@@ -65,65 +96,61 @@ def _alert(probe: Probe, firing: bool, error: str) -> ParsedAlert:
     )
 
 
-def probe_outcomes_apply(probes: dict[int, Probe], outcomes: list[Outcome], now: datetime) -> int:
-    """Store the round's results and open/resolve alarms; one transaction, bulk writes. Returns alarm changes."""
-    alerts: list[ParsedAlert] = []
-    by_fp: dict[str, Probe] = {}
+def probe_outcomes_apply(runs: dict[int, ProbeRun], outcomes: list[Outcome], now: datetime) -> int:
+    """Store a round's results and open/resolve alarms, in one transaction with a fixed number of statements:
+    the last result of every probe (one executemany), a history row only for failures and changes of state,
+    and the alarm work only for the probes that crossed their threshold. Returns the alarm changes."""
+    state_rows: list[tuple[Any, ...]] = []
+    cert_rows: list[tuple[int, datetime]] = []
+    history: list[ProbeResult] = []
+    crossing: dict[int, tuple[bool, str]] = {}
     for outcome in outcomes:
-        probe = probes[outcome.probe_id]
-        was_failing = probe.consecutive_failures >= probe.failures_before_alarm
-        probe.consecutive_failures = 0 if outcome.ok else probe.consecutive_failures + 1
-        probe.state = outcome.state
-        probe.last_checked_at = now
-        probe.last_response_ms = outcome.response_ms
-        probe.last_error = outcome.error[:500]
-        probe.next_run_at = now + timedelta(seconds=probe.interval_seconds)
+        run = runs[outcome.probe_id]
+        was_failing = run.consecutive_failures >= run.failures_before_alarm
+        failures = 0 if outcome.ok else run.consecutive_failures + 1
+        if not outcome.ok or outcome.state != run.state:
+            history.append(ProbeResult(probe_id=run.id, checked_at=now, state=outcome.state, response_ms=outcome.response_ms,
+                                       error=outcome.error[:500]))
+        state_rows.append((run.id, failures, outcome.state, now, outcome.response_ms, outcome.error[:500],
+                           now + timedelta(seconds=run.interval_seconds)))
         if outcome.cert_expires_at is not None:
-            probe.cert_expires_at = outcome.cert_expires_at
-        failing = probe.consecutive_failures >= probe.failures_before_alarm
+            cert_rows.append((run.id, outcome.cert_expires_at))
+        failing = failures >= run.failures_before_alarm
         if failing and not was_failing:
-            alerts.append(_alert(probe, True, outcome.error))
+            crossing[run.id] = (True, outcome.error)
         elif was_failing and outcome.ok:
-            alerts.append(_alert(probe, False, ""))
-        by_fp[str(probe.id)] = probe
+            crossing[run.id] = (False, "")
+        run.consecutive_failures, run.state = failures, outcome.state
     with transaction.atomic():
-        _save_states(list(probes.values()))
-        if not alerts:
+        update_values(Probe, STATE_FIELDS, state_rows)
+        update_values(Probe, ("cert_expires_at",), cert_rows)
+        insert_rows(ProbeResult, history, now=now)
+        if not crossing:
             return 0
-        events, _touched = alarm_ingest(source=None, alerts=alerts, now=now, probes=by_fp)
+        probes = {str(p.id): p for p in Probe.objects.select_related("system").filter(id__in=crossing)}
+        alerts = [_alert(probes[str(pid)], firing, error) for pid, (firing, error) in crossing.items() if str(pid) in probes]
+        events, _touched = alarm_ingest(source=None, alerts=alerts, now=now, probes=probes)
         if events:
             outbox_put(topic=BATCH_TOPIC, key=f"probes:{uuid.uuid4().hex}", payload={"event_ids": [e.id for e in events]})
         return len(events)
 
 
-STATE_FIELDS = ["consecutive_failures", "state", "last_checked_at", "last_response_ms", "last_error", "next_run_at", "cert_expires_at"]
-
-
-def _save_states(probes: list[Probe]) -> None:
-    """One prepared UPDATE executed for every probe (executemany): Django's bulk_update builds a CASE per row,
-    which costs seconds for a 5,000-probe round."""
-    meta = Probe._meta
-    fields: list[Any] = [meta.get_field(name) for name in STATE_FIELDS]
-    qn = connection.ops.quote_name
-    # identifiers come from the model's own metadata, never from input; values are parameters
-    assignments = ", ".join(f"{qn(str(f.column))} = %s" for f in fields)
-    sql = f"UPDATE {qn(meta.db_table)} SET {assignments} WHERE {qn(str(meta.pk.column))} = %s"  # type: ignore[union-attr]  # noqa: S608
-    rows = [[f.get_db_prep_save(getattr(p, f.attname), connection) for f in fields] + [p.pk] for p in probes]
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, rows)
-
-
-def probes_run_round(*, now: datetime | None = None, limit: int = ROUND_SIZE) -> int:
+def probes_run_round(*, now: datetime | None = None, limit: int = ROUND_SIZE, concurrency: int = CONCURRENCY) -> int:
     """Run the probes that are due now (at most `limit`). Returns how many ran."""
     now = now or clock.now()
-    due = list(Probe.objects.filter(Q(next_run_at__isnull=True) | Q(next_run_at__lte=now), enabled=True)
-               .exclude(kind=ProbeKind.HEARTBEAT)
-               .select_related("system").order_by("next_run_at")[:limit])
+    due = [ProbeRun(*row) for row in
+           Probe.objects.filter(Q(next_run_at__isnull=True) | Q(next_run_at__lte=now), enabled=True)
+           .exclude(kind=ProbeKind.HEARTBEAT).order_by("next_run_at").values_list(*RUN_FIELDS)[:limit]]
     if not due:
         return 0
-    outcomes = asyncio.run(run_checks([_spec(p) for p in due]))
-    probe_outcomes_apply({p.id: p for p in due}, outcomes, clock.now())
+    outcomes = asyncio.run(run_checks([run.spec() for run in due], concurrency=concurrency))
+    probe_outcomes_apply({run.id: run for run in due}, outcomes, clock.now())
     return len(due)
+
+
+def probe_results_prune(*, older_than: timedelta = timedelta(days=90)) -> int:
+    deleted, _ = ProbeResult.objects.filter(checked_at__lt=clock.now() - older_than).delete()
+    return deleted
 
 
 def probes_run_due(*, budget_seconds: float = 50.0) -> int:
@@ -153,7 +180,7 @@ def heartbeat_checkin(*, token: str) -> Probe | None:
     Probe.objects.filter(id=probe.id).update(last_heartbeat_at=now)
     probe.last_heartbeat_at = now
     if probe.consecutive_failures:
-        probe_outcomes_apply({probe.id: probe}, [Outcome(probe.id, ProbeState.UP)], now)
+        probe_outcomes_apply({probe.id: ProbeRun.of(probe)}, [Outcome(probe.id, ProbeState.UP)], now)
     return probe
 
 
@@ -170,7 +197,7 @@ def heartbeats_check(*, now: datetime | None = None) -> int:
     if not late:
         return 0
     outcomes = [Outcome(p.id, ProbeState.DOWN, error=f"no heartbeat since {timezone_str(p.last_heartbeat_at)}") for p in late.values()]
-    probe_outcomes_apply(late, outcomes, now)
+    probe_outcomes_apply({p.id: ProbeRun.of(p) for p in late.values()}, outcomes, now)
     return len(late)
 
 

@@ -86,9 +86,14 @@ def insert_rows(model: type[M], objs: Sequence[M], *, now: datetime) -> list[M]:
 
 
 def update_rows(model: type[models.Model], objs: Sequence[models.Model], field_names: Sequence[str]) -> None:
-    """One prepared UPDATE … WHERE pk = %s executed for every object (executemany): Django's bulk_update
-    builds a CASE per row and field, whose statement grows with the batch."""
-    if not objs:
+    """Write `field_names` of each object (see `update_values`)."""
+    update_values(model, field_names, [(o.pk, *(getattr(o, name) for name in field_names)) for o in objs])
+
+
+def update_values(model: type[models.Model], field_names: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """One prepared UPDATE … WHERE pk = %s executed for every row `(pk, value, …)` (executemany): Django's
+    bulk_update builds a CASE per row and field, whose statement grows with the batch."""
+    if not rows:
         return
     connection = connections[DEFAULT_DB_ALIAS]
     meta = model._meta
@@ -98,6 +103,7 @@ def update_rows(model: type[models.Model], objs: Sequence[models.Model], field_n
     qn = connection.ops.quote_name
     assignments = ", ".join(f"{qn(str(f.column))} = %s" for f in fields)
     sql = f"UPDATE {qn(meta.db_table)} SET {assignments} WHERE {qn(str(pk.column))} = %s"  # noqa: S608
-    rows = [[f.get_db_prep_save(getattr(o, f.attname), connection) for f in fields] + [o.pk] for o in objs]
+    prepared = [[f.get_db_prep_save(value, connection) for f, value in zip(fields, row[1:], strict=True)] + [row[0]]
+                for row in rows]
     with connection.cursor() as cursor:
-        cursor.executemany(sql, rows)
+        cursor.executemany(sql, prepared)

@@ -22,10 +22,10 @@ from weibao.monitoring.models.operations import (
     RotaMember,
     RotaOverride,
 )
-from weibao.monitoring.models.probes import Probe, ProbeKind, ProbeState
+from weibao.monitoring.models.probes import Probe, ProbeKind, ProbeResult, ProbeState
 
 __all__ = [
     "Alarm", "AlarmEvent", "AlarmSource", "Delivery", "DeliveryOutcome", "InspectionPlan", "InspectionReport",
-    "MaintenanceWindow", "MappingRule", "NotificationPolicy", "Page", "Probe", "ProbeKind", "ProbeState", "Rota",
+    "MaintenanceWindow", "MappingRule", "NotificationPolicy", "Page", "Probe", "ProbeKind", "ProbeResult", "ProbeState", "Rota",
     "RotaLeave", "RotaMember", "RotaOverride", "Severity", "SeverityPolicy", "SourceKind",
 ]

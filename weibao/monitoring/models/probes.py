@@ -63,3 +63,21 @@ class Probe(PublicIdModel):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.get_kind_display()})"
+
+
+class ProbeResult(models.Model):
+    """A probe's history, kept compactly: only failures and changes of state get a row (the probe itself holds
+    the last result), so a healthy probe checked every minute writes no history at all."""
+
+    probe = models.ForeignKey(Probe, on_delete=models.CASCADE, related_name="results")
+    checked_at = models.DateTimeField(_("检查时间"))
+    state = models.CharField(_("状态"), max_length=10, choices=ProbeState.choices)
+    response_ms = models.PositiveIntegerField(null=True, blank=True)
+    error = models.CharField(_("错误"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("检查记录")
+        verbose_name_plural = _("检查记录")
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["probe", "-id"], name="probe_result_idx"),
+                   models.Index(fields=["checked_at"], name="probe_result_time_idx")]

@@ -179,3 +179,24 @@ def test_grafana_and_zabbix_sources(shared_data_dir: Path) -> None:
     assert Alarm.objects.get(source=zbx.source).status == "resolved"
     # an Alertmanager body sent to the Zabbix source is refused, not half-understood
     assert post_webhook(zbx, payload(shared_data_dir, "001_alertmanager_ticketing.json")).status_code == 400
+
+
+def test_flap_window_comes_from_the_severity_policy_and_the_source_overrides_it() -> None:
+    from weibao.monitoring.models import SeverityPolicy
+
+    SeverityPolicy.objects.create(severity="critical", urgency="high", impact="high", flap_window_minutes=2)
+    by_policy = make_source(name="by-policy")
+    by_source = make_source(name="by-source")
+    by_source.source.flap_window_minutes = 30
+    by_source.source.save()
+    with time_machine.travel("2026-11-22 01:00:00Z", tick=False) as traveller:
+        for src in (by_policy, by_source):
+            post_webhook(src, _single("firing"))
+            post_webhook(src, _single("resolved"))
+        traveller.shift(timedelta(minutes=3))  # outside the policy's 2 minutes, inside the source's 30
+        for src in (by_policy, by_source):
+            post_webhook(src, _single("firing", starts="2026-11-22T01:03:00Z"))
+    policy_rows = list(Alarm.objects.filter(source=by_policy.source).order_by("id").values_list("status", "fire_count"))
+    source_rows = list(Alarm.objects.filter(source=by_source.source).order_by("id").values_list("status", "fire_count"))
+    assert policy_rows == [("resolved", 1), ("firing", 1)]  # a new alarm
+    assert source_rows == [("firing", 2)]  # the same alarm, re-fired

@@ -8,6 +8,7 @@ Idempotent: an alarm that already has its incident is not attached twice.
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Any
 
 from django.db import transaction
@@ -17,7 +18,7 @@ from weibao.core import clock
 from weibao.core.errors import DomainError, TransitionNotAllowed
 from weibao.core.outbox import outbox_handler, outbox_put
 from weibao.monitoring.models import Alarm, AlarmEvent
-from weibao.monitoring.policy import severity_policies, severity_policy
+from weibao.monitoring.policy import severity_policies
 from weibao.monitoring.rows import insert_rows
 from weibao.monitoring.services import BATCH_TOPIC, EVENT_TOPIC
 from weibao.monitoring.states import AlarmStatus
@@ -131,25 +132,55 @@ def incident_for_alarm(alarm: Alarm) -> Ticket | None:
     return incidents_for_alarms([alarm.id]).get(alarm.id)
 
 
-def incident_recovery(alarm: Alarm) -> None:
-    """A resolved alarm: record the recovery on its incident; when every alarm on it has recovered and the
-    policy says so, resolve the incident, else leave the decision to the engineer."""
+def incidents_recover(alarm_ids: list[int]) -> int:
+    """Resolved alarms: record the recovery on their incidents, one timeline entry per incident; when every alarm
+    of an incident has recovered and the policy says so, resolve it, else leave the decision to the engineer.
+    Alarms that fired again meanwhile are skipped. Returns the number of incidents told."""
     with transaction.atomic():
-        alarm = Alarm.objects.select_related("incident").get(id=alarm.id)
-        incident = alarm.incident
-        if incident is None or incident.status not in OPEN:
-            return
-        still_open = incident.alarms.exclude(status=AlarmStatus.RESOLVED).exists()
-        ticket_record_event(actor=None, ticket=incident, kind="alarm_recovered", data=_fact(alarm) | {"all_recovered": not still_open})
-        if still_open or not severity_policy(alarm.severity).resolve_incident:
-            return
-        try:
-            with transaction.atomic():
-                ticket_transition(actor=None, ticket=incident, transition="propose_resolution", resolution_method="workaround",
-                                  resolution_text=_("监控告警已全部恢复，系统自动提交解决；如问题仍在，请退回。"))
-        except (TransitionNotAllowed, DomainError) as exc:
-            # The ticket's own rules decide (e.g. nobody has started work yet): the recovery stays recorded.
-            log.info("incident %s not auto-resolved: %s", incident.number, exc)
+        alarms = list(Alarm.objects.select_related("incident").filter(id__in=alarm_ids, status=AlarmStatus.RESOLVED,
+                                                                      incident__isnull=False).order_by("id"))
+        groups: dict[int, list[Alarm]] = {}
+        for alarm in alarms:
+            if alarm.incident is not None and alarm.incident.status in OPEN:
+                groups.setdefault(alarm.incident.id, []).append(alarm)
+        if not groups:
+            return 0
+        still_open = set(Alarm.objects.filter(incident_id__in=groups).exclude(status=AlarmStatus.RESOLVED)
+                         .values_list("incident_id", flat=True))
+        policies = severity_policies()
+        for incident_id, group in groups.items():
+            incident = group[0].incident
+            assert incident is not None
+            all_recovered = incident_id not in still_open
+            ticket_record_event(actor=None, ticket=incident, kind="alarm_recovered", data=_facts(group) | {"all_recovered": all_recovered})
+            if not all_recovered or not all(policies[a.severity].resolve_incident for a in group):
+                continue
+            try:
+                with transaction.atomic():
+                    ticket_transition(actor=None, ticket=incident, transition="propose_resolution", resolution_method="workaround",
+                                      resolution_text=_("监控告警已全部恢复，系统自动提交解决；如问题仍在，请退回。"))
+            except (TransitionNotAllowed, DomainError) as exc:
+                # The ticket's own rules decide (e.g. nobody has started work yet): the recovery stays recorded.
+                log.info("incident %s not auto-resolved: %s", incident.number, exc)
+        return len(groups)
+
+
+def incident_recovery(alarm: Alarm) -> None:
+    incidents_recover([alarm.id])
+
+
+def recoveries_run_due(*, now: datetime | None = None, limit: int = 5000) -> int:
+    """The recovery hold: alarms that have stayed resolved until their `recovery_due_at` now recover their incidents.
+    A re-fire inside the hold cleared the time (the `refire` transition), so it is not found here. Each alarm is
+    claimed with compare-and-set, so two sweepers never record the same recovery."""
+    now = now or clock.now()
+    due = list(Alarm.objects.filter(status=AlarmStatus.RESOLVED, recovery_due_at__lte=now)
+               .order_by("recovery_due_at").values_list("id", "recovery_due_at")[:limit])
+    claimed = [alarm_id for alarm_id, at in due
+               if Alarm.objects.filter(id=alarm_id, status=AlarmStatus.RESOLVED, recovery_due_at=at).update(recovery_due_at=None)]
+    if claimed:
+        incidents_recover(claimed)
+    return len(claimed)
 
 
 def _handle(event_ids: list[int]) -> None:
@@ -157,10 +188,12 @@ def _handle(event_ids: list[int]) -> None:
     opening = [e.alarm_id for e in events if e.kind in OPENING_KINDS]
     if opening:
         incidents_for_alarms(opening)
+    # a held recovery (see the intake) is left to `recoveries_run_due`; the others are told now
+    recovered = [e.alarm_id for e in events if e.kind == "resolved" and not e.data.get("recovery_due_at")]
+    if recovered:
+        incidents_recover(recovered)
     for event in events:
-        if event.kind == "resolved":
-            incident_recovery(event.alarm)
-        elif event.kind == "acknowledged" and event.alarm.incident_id:
+        if event.kind == "acknowledged" and event.alarm.incident_id:
             incident = Ticket.objects.get(id=event.alarm.incident_id)
             if incident.status in OPEN:
                 ticket_record_event(actor=event.actor, ticket=incident, kind="alarm_acknowledged", data=_fact(event.alarm))

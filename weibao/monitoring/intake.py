@@ -18,9 +18,9 @@ from weibao.core import clock
 from weibao.core.errors import ValidationFailed
 from weibao.core.outbox import outbox_put
 from weibao.customers.models import System
-from weibao.monitoring.models import Alarm, AlarmEvent, AlarmSource, Delivery, DeliveryOutcome, MaintenanceWindow, Probe
+from weibao.monitoring.models import Alarm, AlarmEvent, AlarmSource, Delivery, DeliveryOutcome, MaintenanceWindow, Probe, Severity
 from weibao.monitoring.parsers import PARSERS, ParsedAlert, PayloadError
-from weibao.monitoring.policy import flap_window
+from weibao.monitoring.policy import flap_window, severity_policies
 from weibao.monitoring.rows import insert_rows, update_rows
 from weibao.monitoring.services import BATCH_TOPIC, apply_transition
 from weibao.monitoring.sources import SystemResolver, alarm_source_authenticate
@@ -154,12 +154,15 @@ def alarm_ingest(*, source: AlarmSource | None, alerts: list[ParsedAlert], now: 
     keys = {_dedup_key(source, a.fingerprint) for a in alerts}
     open_alarms = {a.dedup_key: a for a in Alarm.objects.select_for_update().filter(dedup_key__in=keys, status__in=list(OPEN_STATUSES))}
     missing = {_dedup_key(source, a.fingerprint) for a in alerts if a.firing} - set(open_alarms)
+    policies = severity_policies()
     recent: dict[str, Alarm] = {}
     if missing:
-        window = flap_window()
-        for old in (Alarm.objects.filter(dedup_key__in=missing, status=AlarmStatus.RESOLVED, resolved_at__gte=now - window)
+        widest = max(flap_window(policies, severity, source) for severity in {*Severity.values, *(a.severity for a in alerts)})
+        for old in (Alarm.objects.filter(dedup_key__in=missing, status=AlarmStatus.RESOLVED, resolved_at__gte=now - widest)
                     .order_by("dedup_key", "-id")):
-            recent.setdefault(old.dedup_key, old)
+            if old.dedup_key not in recent and old.resolved_at is not None \
+                    and old.resolved_at >= now - flap_window(policies, old.severity, source):
+                recent[old.dedup_key] = old
     systems: dict[str, System | None] = {}
     for a in alerts:
         probe = probes.get(a.fingerprint)
@@ -206,6 +209,11 @@ def alarm_ingest(*, source: AlarmSource | None, alerts: list[ParsedAlert], now: 
             if alarm.ends_at is None and a.ends_at is not None:
                 alarm.ends_at = a.ends_at
             events.append(apply_transition(alarm, "resolve", now=now, actor=None, data={"ends_at": a.ends_at.isoformat() if a.ends_at else None}))
+            hold = policies[alarm.severity].recovery_hold
+            # the incident hears of the recovery only once it has held (monitoring_sweep); a re-fire cancels it
+            alarm.recovery_due_at = now + hold if hold else None
+            if alarm.recovery_due_at is not None:
+                events[-1].data["recovery_due_at"] = alarm.recovery_due_at.isoformat()
             alarm.last_seen_at = now
             open_alarms.pop(key)
             if alarm.id is not None:
@@ -230,19 +238,20 @@ def alarm_ingest(*, source: AlarmSource | None, alerts: list[ParsedAlert], now: 
 def _save_changes(alarms: list[Alarm], now: datetime) -> None:
     """Write changed alarms. Recoveries (the bulk of a burst) share their values, so they go in one UPDATE
     per distinct end time instead of Django's bulk_update, whose CASE-per-row statement grows with the batch."""
-    resolved: dict[datetime | None, list[int]] = {}
+    resolved: dict[tuple[datetime | None, datetime | None], list[int]] = {}
     others: list[Alarm] = []
     for alarm in alarms:
         if alarm.status == AlarmStatus.RESOLVED:
-            resolved.setdefault(alarm.ends_at, []).append(alarm.id)
+            resolved.setdefault((alarm.ends_at, alarm.recovery_due_at), []).append(alarm.id)
         else:
             others.append(alarm)
-    for ends_at, ids in resolved.items():
-        Alarm.objects.filter(id__in=ids).update(status=AlarmStatus.RESOLVED, resolved_at=now, ends_at=ends_at or now, last_seen_at=now)
+    for (ends_at, due), ids in resolved.items():
+        Alarm.objects.filter(id__in=ids).update(status=AlarmStatus.RESOLVED, resolved_at=now, ends_at=ends_at or now, last_seen_at=now,
+                                                recovery_due_at=due, updated_at=now)
     for alarm in others:
         alarm.updated_at = now
     update_rows(Alarm, others, ["status", "resolved_at", "ends_at", "acknowledged_at", "acknowledged_by", "fire_count",
-                                "flapping", "last_seen_at", "updated_at"])
+                                "flapping", "last_seen_at", "recovery_due_at", "updated_at"])
 
 
 def deliveries_prune(*, older_than: timedelta = timedelta(days=90)) -> int:

@@ -4,8 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
-from weibao.monitoring.models import SeverityPolicy
+from django.db import transaction
+
+from weibao.accounts import access
+from weibao.accounts.models import User
+from weibao.core.errors import ValidationFailed
+from weibao.monitoring.models import AlarmSource, Severity, SeverityPolicy
 
 # Built-in defaults: critical and high open P1/P2-class incidents, warning a P3, info none.
 _DEFAULTS: dict[str, tuple[bool, str, str]] = {
@@ -14,7 +20,9 @@ _DEFAULTS: dict[str, tuple[bool, str, str]] = {
     "warning": (True, "medium", "medium"),
     "info": (False, "low", "low"),
 }
+# the defaults of a severity without a SeverityPolicy row (the same as the model's field defaults)
 FLAP_WINDOW = timedelta(minutes=10)
+RECOVERY_HOLD = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -25,16 +33,17 @@ class Policy:
     impact: str
     resolve_incident: bool
     recovery_hold: timedelta
+    flap_window: timedelta
 
 
 def _from_row(row: SeverityPolicy) -> Policy:
     return Policy(row.severity, row.opens_incident, row.urgency, row.impact, row.resolve_incident,
-                  timedelta(minutes=row.recovery_hold_minutes))
+                  timedelta(minutes=row.recovery_hold_minutes), timedelta(minutes=row.flap_window_minutes))
 
 
 def _default(severity: str) -> Policy:
     opens, urgency, impact = _DEFAULTS.get(severity, _DEFAULTS["warning"])
-    return Policy(severity, opens, urgency, impact, True, timedelta(minutes=5))
+    return Policy(severity, opens, urgency, impact, True, RECOVERY_HOLD, FLAP_WINDOW)
 
 
 def severity_policy(severity: str) -> Policy:
@@ -52,6 +61,63 @@ def severity_policies() -> dict[str, Policy]:
     return _Policies({row.severity: _from_row(row) for row in SeverityPolicy.objects.all()})
 
 
-def flap_window() -> timedelta:
-    """A resolved alarm firing again within this window is the same alarm coming back (flapping)."""
-    return FLAP_WINDOW
+def flap_window(policies: dict[str, Policy], severity: str, source: AlarmSource | None) -> timedelta:
+    """A resolved alarm firing again within this window is the same alarm coming back (flapping): the source's
+    own window when it has one, else its severity's."""
+    if source is not None and source.flap_window_minutes is not None:
+        return timedelta(minutes=source.flap_window_minutes)
+    return policies[severity].flap_window
+
+
+POLICY_FIELDS = {"opens_incident", "urgency", "impact", "resolve_incident", "recovery_hold_minutes", "flap_window_minutes"}
+MAX_MINUTES = 7 * 24 * 60
+
+
+def _minutes(errors: dict[str, list[str]], name: str, value: object, *, allow_none: bool = False) -> int | None:
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_MINUTES:
+        errors[name] = [f"A whole number of minutes from 0 to {MAX_MINUTES}."]
+        return None
+    return value
+
+
+@transaction.atomic
+def severity_policy_set(*, actor: User | None, severity: str, **fields: Any) -> SeverityPolicy:
+    """Create or change what a severity does (incidents, recovery hold, flap window). `actor` None is the command line."""
+    if actor is not None:
+        access.require(access.is_manager_or_admin(actor), "Only a manager or administrator changes alarm policies")
+    errors: dict[str, list[str]] = {}
+    if severity not in Severity.values:
+        errors["severity"] = [f"Expected one of {', '.join(Severity.values)}"]
+    for name in set(fields) - POLICY_FIELDS:
+        errors[name] = ["Unknown field."]
+    for name in ("recovery_hold_minutes", "flap_window_minutes"):
+        if name in fields:
+            _minutes(errors, name, fields[name])
+    for name in ("urgency", "impact"):
+        if name in fields and fields[name] not in ("high", "medium", "low"):
+            errors[name] = ["Expected high, medium or low."]
+    if errors:
+        raise ValidationFailed("Invalid alarm policy", details=errors)
+    current = severity_policy(severity)
+    defaults = {"opens_incident": current.opens_incident, "urgency": current.urgency, "impact": current.impact,
+                "resolve_incident": current.resolve_incident,
+                "recovery_hold_minutes": int(current.recovery_hold.total_seconds() // 60),
+                "flap_window_minutes": int(current.flap_window.total_seconds() // 60)} | fields
+    row, _created = SeverityPolicy.objects.update_or_create(severity=severity, defaults=defaults)
+    return row
+
+
+@transaction.atomic
+def alarm_source_set_flap_window(*, actor: User | None, source: AlarmSource, minutes: int | None) -> AlarmSource:
+    """The source's own flap window (None: its alarms follow their severity's policy)."""
+    if actor is not None:
+        access.require(access.has_role(actor, "admin"), "Only an administrator changes alarm sources")
+    errors: dict[str, list[str]] = {}
+    _minutes(errors, "flap_window_minutes", minutes, allow_none=True)
+    if errors:
+        raise ValidationFailed("Invalid flap window", details=errors)
+    AlarmSource.objects.filter(id=source.id).update(flap_window_minutes=minutes)
+    source.flap_window_minutes = minutes
+    return source

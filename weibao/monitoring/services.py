@@ -48,6 +48,7 @@ def apply_transition(alarm: Alarm, name: str, *, now: datetime, actor: User | No
         alarm.resolved_at = now
         alarm.ends_at = alarm.ends_at or now
     elif name == "refire":
+        alarm.recovery_due_at = None  # a re-fire inside the recovery hold cancels the pending recovery
         alarm.resolved_at = None
         alarm.ends_at = None
         alarm.acknowledged_at, alarm.acknowledged_by = None, None

@@ -40,6 +40,10 @@ class AlarmSource(PublicIdModel):
         System, verbose_name=_("默认系统"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     is_active = models.BooleanField(_("启用"), default=True)
+    flap_window_minutes = models.PositiveIntegerField(
+        _("抖动窗口（分钟）"), null=True, blank=True,
+        help_text=_("已恢复的告警在此时间内再次触发，视为同一告警重发（抖动）；留空则按告警级别策略"),
+    )
     last_delivery_at = models.DateTimeField(_("最近接收"), null=True, blank=True)
 
     class Meta:
@@ -132,6 +136,9 @@ class Alarm(PublicIdModel):
     acknowledged_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     fire_count = models.PositiveIntegerField(default=1)
     flapping = models.BooleanField(_("抖动"), default=False)
+    # A machine-resolved alarm recovers its incident only once it has stayed resolved until then (recovery hold);
+    # a re-fire clears it. None: nothing pending.
+    recovery_due_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("告警")
@@ -148,6 +155,7 @@ class Alarm(PublicIdModel):
             models.Index(fields=["organisation", "-id"], name="alarm_org_idx"),
             models.Index(fields=["status", "-id"], name="alarm_status_idx"),
             models.Index(fields=["system", "status"], name="alarm_system_status_idx"),
+            models.Index(fields=["recovery_due_at"], name="alarm_recovery_due_idx", condition=models.Q(recovery_due_at__isnull=False)),
         ]
 
     def __str__(self) -> str:
@@ -185,7 +193,12 @@ class SeverityPolicy(models.Model):
         _("恢复后解决工单"), default=True, help_text=_("否：只在工单上记录恢复，由工程师确认后解决")
     )
     recovery_hold_minutes = models.PositiveIntegerField(
-        _("恢复观察期（分钟）"), default=5, help_text=_("恢复后在此期间再次告警视为抖动，不另开工单")
+        _("恢复观察期（分钟）"), default=5,
+        help_text=_("告警恢复后须保持恢复满此时长，才在事件工单上记录恢复（并按策略解决）；期间再次告警则取消"),
+    )
+    flap_window_minutes = models.PositiveIntegerField(
+        _("抖动窗口（分钟）"), default=10,
+        help_text=_("已恢复的告警在此时间内再次触发，视为同一告警重发（抖动），不另开告警；告警来源可单独设置"),
     )
 
     class Meta:

@@ -19,7 +19,7 @@ from weibao.accounts.models import Contact, Organisation, OrganisationKind, Role
 from weibao.customers.models import Component, Contract, Environment, LifecycleStage, ServiceLevel, System
 
 DEMO_PASSWORD = "weibao-demo-2026"  # noqa: S105 - printed at start-up on purpose
-LOADERS: list[str] = ["weibao.demo.sla", "weibao.demo.tickets", "weibao.demo.knowledge"]
+LOADERS: list[str] = ["weibao.demo.sla", "weibao.demo.tickets", "weibao.demo.knowledge", "weibao.demo.monitoring"]
 
 CUSTOMERS: list[dict[str, Any]] = [
     {

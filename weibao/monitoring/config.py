@@ -144,7 +144,7 @@ def _members(ids: Iterable[int | str], errors: dict[str, list[str]]) -> list[Use
 
 
 @transaction.atomic
-def rota_save(*, actor: User, name: str, start_date: date | str, members: Iterable[int | str], rota: Rota | None = None,
+def rota_save(*, actor: User | None, name: str, start_date: date | str, members: Iterable[int | str], rota: Rota | None = None,
               team: Team | int | str | None = None, handover_time: time | str = "09:00", shift_days: int | str = 7,
               timezone: str = "Asia/Shanghai") -> Rota:
     """Create or change a rota; the member order given is the turn order."""
@@ -241,7 +241,7 @@ def _url_ok(url: str, schemes: tuple[str, ...]) -> bool:
 
 
 @transaction.atomic
-def notification_policy_save(*, actor: User, severity: str, rota: Rota | int | str | None, channels: Iterable[str],
+def notification_policy_save(*, actor: User | None, severity: str, rota: Rota | int | str | None, channels: Iterable[str],
                              chat_url: str = "", phone_webhook: str = "", escalate_after_minutes: int | str = 15,
                              max_steps: int | str = 3) -> NotificationPolicy:
     """Who is paged for an alarm of this severity, on which channels, and when nobody acknowledges."""

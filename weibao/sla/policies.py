@@ -12,9 +12,10 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from weibao.accounts import access
 from weibao.accounts.models import User
 from weibao.core import clock as core_clock
-from weibao.core.errors import ValidationFailed
+from weibao.core.errors import PermissionDenied, ValidationFailed
 from weibao.sla.clocks import clock_retarget
 from weibao.sla.models import Clock, ClockState, Metric, Policy, Target
 from weibao.tickets.models import Priority, TicketType
@@ -60,6 +61,8 @@ def validate_targets(rows: Sequence[Mapping[str, Any]]) -> list[tuple[str, str, 
 @transaction.atomic
 def policy_targets_set(*, actor: User | None, policy: Policy, targets: Sequence[Mapping[str, Any]]) -> Policy:
     """Replace the policy's targets (all or nothing); the open clocks under it are re-targeted after commit."""
+    if actor is not None and not access.is_manager_or_admin(actor):
+        raise PermissionDenied(_("只有服务经理或管理员可以修改服务级别策略。"))
     parsed = validate_targets(targets)
     Policy.objects.select_for_update().filter(pk=policy.pk).first()
     Target.objects.filter(policy=policy).delete()

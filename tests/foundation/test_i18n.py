@@ -115,3 +115,42 @@ def test_compiled_catalogues_match_their_sources(tmp_path: Path) -> None:
         if out.read_bytes() != po.with_suffix(".mo").read_bytes():
             stale.append(str(po.with_suffix(".mo")))
     assert not stale, f"recompile (django-admin compilemessages): {stale}"
+
+
+_PY_MSG = re.compile(r'(?<![\w.])(?:_|gettext|gettext_lazy|gettext_noop|ngettext|ngettext_lazy)\(\s*"((?:[^"\\]|\\.)*)"')
+_TPL_MSG = re.compile(r"""\{%\s*(?:translate|trans)\s+(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)')""")
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+
+
+def _unescape(text: str) -> str:
+    return text.replace('\\"', '"').replace("\\n", "\n").replace("\\\\", "\\")
+
+
+def _english_msgids() -> set[str]:
+    ids: set[str] = set()
+    for po in _catalogues():
+        for match in re.finditer(r'^msgid ((?:".*"\n?)+)', po.read_text(encoding="utf-8"), re.M):
+            ids.add(_unescape("".join(re.findall(r'"(.*)"', match.group(1)))))
+    return ids
+
+
+def test_every_chinese_source_string_has_its_english() -> None:
+    """A string marked for translation in code or a template, with no English entry, shows Chinese to English users.
+
+    Scans the literal messages of gettext calls and {% translate %} tags; a new string fails here until
+    its English is added to an app's catalogue.
+    """
+    known = _english_msgids()
+    missing: list[str] = []
+    sources = [p for p in ROOT.rglob("*") if p.suffix in {".py", ".html", ".txt"} and "migrations" not in p.parts]
+    for path in sources:
+        text = path.read_text(encoding="utf-8")
+        if path.suffix == ".py":
+            found = [m.group(1) for m in _PY_MSG.finditer(text)]
+        else:
+            found = [m.group(1) or m.group(2) for m in _TPL_MSG.finditer(text)]
+        for raw in found:
+            message = _unescape(raw)
+            if _HAN.search(message) and message not in known:
+                missing.append(f"{path.relative_to(ROOT)}: {message[:80]}")
+    assert not missing, f"{len(missing)} strings without English:\n" + "\n".join(sorted(set(missing)))

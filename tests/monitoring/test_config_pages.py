@@ -12,6 +12,7 @@ from tests import factories as f
 from tests.monitoring.servers import http_server
 from tests.personas import World
 from weibao.core import clock
+from weibao.monitoring.inspections import inspections_run_due
 from weibao.monitoring.models import InspectionPlan, InspectionReport, NotificationPolicy, Probe, Rota, RotaOverride
 from weibao.monitoring.oncall import on_call
 from weibao.monitoring.probing import probe_create
@@ -163,7 +164,7 @@ def test_paging_policy_is_saved_and_a_chat_channel_needs_its_robot(world: World,
     assert (policy.rota_id, policy.channels, policy.escalate_after_minutes, policy.max_steps) == (rota.pk, ["dingtalk", "phone"], 10, 2)
 
 
-def test_inspection_plan_for_one_customer_runs_now(world: World, web) -> None:
+def test_inspection_plan_for_one_customer_is_queued_to_run_now(world: World, web) -> None:
     manager = web(world.users["manager"])
     other = probe_create(actor=None, system=world.system_b, name="乙接口", kind="tcp", target="127.0.0.1:9").probe
     with http_server() as port:
@@ -174,7 +175,12 @@ def test_inspection_plan_for_one_customer_runs_now(world: World, web) -> None:
         assert manager.post("/staff/monitoring/inspection-plans/", {
             "organisation": str(world.org_a.pk), "name": "月度巡检", "interval_days": "30", "probes": [ok.public_id]}).status_code == 302
         plan = InspectionPlan.objects.get()
+        plan.next_run_at = clock.now() + timedelta(days=10)
+        plan.save(update_fields=["next_run_at"])
+        assert inspections_run_due() == 0
         assert manager.post(f"/staff/monitoring/inspection-plans/{plan.public_id}/run/").status_code == 302
+        assert not InspectionReport.objects.exists()  # the request only queues it; the worker runs the checks
+        assert inspections_run_due() == 1
     report = InspectionReport.objects.get()
     assert (report.passed, report.failed, report.organisation_id) == (1, 0, world.org_a.id)
     plan.refresh_from_db()

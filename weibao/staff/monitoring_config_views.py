@@ -22,7 +22,6 @@ from weibao.core import clock
 from weibao.core.errors import DomainError, NotFound
 from weibao.customers.selectors import system_get_for, system_list_for
 from weibao.monitoring import config, selectors
-from weibao.monitoring.inspections import inspection_run
 from weibao.monitoring.models import (
     InspectionPlan,
     NotificationPolicy,
@@ -314,10 +313,10 @@ def inspection_plan_list(request: HttpRequest) -> HttpResponse:
 @staff_required
 @require_POST
 def inspection_plan_run(request: HttpRequest, public_id: str) -> HttpResponse:
-    _manager(request)
+    actor = _manager(request)
     plan = InspectionPlan.objects.filter(public_id=public_id).first()
     if plan is None:
         raise Http404
-    report = inspection_run(plan=plan)
-    messages.success(request, _("巡检完成：%(passed)s 项正常，%(failed)s 项异常。") % {"passed": report.passed, "failed": report.failed})
+    config.inspection_plan_run_soon(actor=actor, plan=plan)
+    messages.success(request, _("巡检已排队，一分钟内开始；完成后报告出现在运行状态页。"))
     return redirect("staff:monitoring-inspection-plans")

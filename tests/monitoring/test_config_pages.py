@@ -9,12 +9,22 @@ import pytest
 import time_machine
 
 from tests import factories as f
+from tests.monitoring.factories import make_source
 from tests.monitoring.servers import http_server
 from tests.personas import World
 from weibao.core import clock
 from weibao.monitoring.inspections import inspections_run_due
-from weibao.monitoring.models import InspectionPlan, InspectionReport, NotificationPolicy, Probe, Rota, RotaOverride
+from weibao.monitoring.models import (
+    InspectionPlan,
+    InspectionReport,
+    NotificationPolicy,
+    Probe,
+    Rota,
+    RotaOverride,
+    SeverityPolicy,
+)
 from weibao.monitoring.oncall import on_call
+from weibao.monitoring.policy import flap_window, severity_policies
 from weibao.monitoring.probing import probe_create
 
 pytestmark = pytest.mark.django_db
@@ -192,3 +202,47 @@ def test_a_heartbeat_may_have_a_long_grace_period_but_a_network_check_may_not(wo
     assert manager.post("/staff/monitoring/probes/", _probe_form(world, kind="heartbeat", target="", timeout_seconds="1800")).status_code == 200
     assert Probe.objects.get().timeout_seconds == 1800
     assert manager.post("/staff/monitoring/probes/", _probe_form(world, timeout_seconds="1800")).status_code == 400
+
+
+def test_manager_sets_what_a_severity_does_and_bad_values_save_nothing(world: World, web) -> None:
+    manager = web(world.users["manager"])
+    page = manager.get("/staff/monitoring/policies/").content.decode()
+    assert 'id="handling-warning"' in page and 'name="flap_window_minutes" min="0" max="10080" required value="10"' in page
+    bad = manager.post("/staff/monitoring/policies/handling/", {
+        "severity": "warning", "opens_incident": "on", "urgency": "extreme", "impact": "low", "recovery_hold_minutes": "-1",
+        "flap_window_minutes": "20"})
+    text = bad.content.decode()
+    assert bad.status_code == 400 and "<code>urgency</code>" in text and "<code>recovery_hold_minutes</code>" in text
+    assert not SeverityPolicy.objects.exists()
+    good = manager.post("/staff/monitoring/policies/handling/", {
+        "severity": "warning", "urgency": "low", "impact": "medium", "resolve_incident": "on",
+        "recovery_hold_minutes": "15", "flap_window_minutes": "30"})
+    assert good.status_code == 302
+    row = SeverityPolicy.objects.get(severity="warning")
+    assert (row.opens_incident, row.urgency, row.impact, row.resolve_incident) == (False, "low", "medium", True)
+    assert (row.recovery_hold_minutes, row.flap_window_minutes) == (15, 30)
+    policies = severity_policies()
+    assert policies["warning"].flap_window == timedelta(minutes=30) and policies["warning"].recovery_hold == timedelta(minutes=15)
+    assert 'name="flap_window_minutes" min="0" max="10080" required value="30"' in manager.get("/staff/monitoring/policies/").content.decode()
+    engineer = web(world.users["engineer"])
+    assert engineer.post("/staff/monitoring/policies/handling/", {"severity": "warning", "recovery_hold_minutes": "1",
+                                                                  "flap_window_minutes": "1"}).status_code == 404
+    assert SeverityPolicy.objects.get(severity="warning").flap_window_minutes == 30
+
+
+def test_administrator_gives_a_source_its_own_flap_window(world: World, web) -> None:
+    source = make_source(name="甲方 Prometheus").source
+    admin = web(world.users["admin"])
+    url = f"/staff/monitoring/sources/{source.public_id}/flap-window/"
+    assert admin.post(url, {"flap_window_minutes": "45"}).status_code == 302
+    source.refresh_from_db()
+    assert source.flap_window_minutes == 45 and flap_window(severity_policies(), "info", source) == timedelta(minutes=45)
+    refused = admin.post(url, {"flap_window_minutes": "ten"}, follow=True)
+    assert "抖动窗口有误" in refused.content.decode()
+    source.refresh_from_db()
+    assert source.flap_window_minutes == 45
+    assert admin.post(url, {"flap_window_minutes": ""}).status_code == 302
+    source.refresh_from_db()
+    assert source.flap_window_minutes is None
+    assert web(world.users["manager"]).post(url, {"flap_window_minutes": "5"}).status_code == 404
+    assert 'value="" placeholder' in admin.get("/staff/monitoring/sources/").content.decode()

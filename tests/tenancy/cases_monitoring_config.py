@@ -1,14 +1,16 @@
-"""Monitoring settings pages (monitored items, rotas, paging policies, inspection plans) × personas."""
+"""Monitoring settings pages (monitored items, rotas, paging and handling policies, sources' flap windows,
+inspection plans) × personas."""
 
 from __future__ import annotations
 
 from datetime import date
 
+from tests.monitoring.factories import make_source
 from tests.personas import World
 from tests.tenancy.cases_monitoring import probes
 from tests.tenancy.matrix import Case, expect
 from weibao.core import clock
-from weibao.monitoring.models import InspectionPlan, Rota, RotaMember, RotaOverride
+from weibao.monitoring.models import AlarmSource, InspectionPlan, Rota, RotaMember, RotaOverride
 
 STAFF_READ = expect(404, anonymous=302, engineer=200, manager=200, admin=200)
 MANAGER_OK = expect(404, anonymous=302, manager=302, admin=302)
@@ -26,6 +28,12 @@ def rota(w: World) -> Rota:
 def override(w: World) -> RotaOverride:
     now = clock.now()
     return RotaOverride.objects.create(rota=rota(w), user=w.users["manager"], starts_at=now, ends_at=now.replace(year=now.year + 1))
+
+
+def source(w: World) -> AlarmSource:
+    if "source" not in w.extra:
+        w.extra["source"] = make_source(name="甲方 Prometheus").source
+    return w.extra["source"]  # type: ignore[no-any-return]
 
 
 def plan(w: World) -> InspectionPlan:
@@ -58,6 +66,14 @@ CASES = [
     Case("staff:monitoring-policies", "GET", lambda w: "/staff/monitoring/policies/", STAFF_READ, api=False),
     Case("staff:monitoring-policies", "POST", lambda w: "/staff/monitoring/policies/", MANAGER_OK, api=False, fmt="form",
          body=lambda w: {"severity": "critical", "channels": ["email"], "escalate_after_minutes": "10", "max_steps": "2"}),
+    Case("staff:monitoring-severity-policy", "POST", lambda w: "/staff/monitoring/policies/handling/", MANAGER_OK, api=False,
+         fmt="form", body=lambda w: {"severity": "warning", "opens_incident": "on", "urgency": "medium", "impact": "low",
+                                     "resolve_incident": "on", "recovery_hold_minutes": "5", "flap_window_minutes": "20"}),
+    Case("staff:monitoring-severity-policy", "POST", lambda w: "/staff/monitoring/policies/handling/", MANAGER_BAD, api=False,
+         fmt="form", body=lambda w: {"severity": "warning", "urgency": "extreme", "recovery_hold_minutes": "-1",
+                                     "flap_window_minutes": "x"}, name="invalid"),
+    Case("staff:alarm-source-flap-window", "POST", lambda w: f"/staff/monitoring/sources/{source(w).public_id}/flap-window/",
+         expect(404, anonymous=302, admin=302), api=False, fmt="form", body=lambda w: {"flap_window_minutes": "30"}),
     Case("staff:monitoring-inspection-plans", "GET", lambda w: "/staff/monitoring/inspection-plans/", STAFF_READ, api=False),
     Case("staff:monitoring-inspection-plans", "POST", lambda w: "/staff/monitoring/inspection-plans/", MANAGER_BAD, api=False,
          fmt="form", body=lambda w: {"organisation": str(w.org_a.pk), "name": "季度巡检", "probes": [probes(w)["hb"].probe.public_id]},

@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from weibao.accounts import access
 from weibao.accounts.models import User
@@ -69,15 +70,20 @@ def flap_window(policies: dict[str, Policy], severity: str, source: AlarmSource 
     return policies[severity].flap_window
 
 
+LEVELS = ("high", "medium", "low")
 POLICY_FIELDS = {"opens_incident", "urgency", "impact", "resolve_incident", "recovery_hold_minutes", "flap_window_minutes"}
 MAX_MINUTES = 7 * 24 * 60
 
 
 def _minutes(errors: dict[str, list[str]], name: str, value: object, *, allow_none: bool = False) -> int | None:
+    """A whole number of minutes; a form's digits count (a blank field is None where None is allowed)."""
+    if isinstance(value, str):
+        value = value.strip()
+        value = None if value == "" else int(value) if value.isdigit() else value
     if value is None and allow_none:
         return None
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_MINUTES:
-        errors[name] = [f"A whole number of minutes from 0 to {MAX_MINUTES}."]
+        errors[name] = [_("应为 %(low)s 到 %(high)s 之间的整数（分钟）。") % {"low": 0, "high": MAX_MINUTES}]
         return None
     return value
 
@@ -86,20 +92,23 @@ def _minutes(errors: dict[str, list[str]], name: str, value: object, *, allow_no
 def severity_policy_set(*, actor: User | None, severity: str, **fields: Any) -> SeverityPolicy:
     """Create or change what a severity does (incidents, recovery hold, flap window). `actor` None is the command line."""
     if actor is not None:
-        access.require(access.is_manager_or_admin(actor), "Only a manager or administrator changes alarm policies")
+        access.require(access.is_manager_or_admin(actor), _("只有服务经理或管理员可以修改告警处理策略。"))
     errors: dict[str, list[str]] = {}
     if severity not in Severity.values:
-        errors["severity"] = [f"Expected one of {', '.join(Severity.values)}"]
+        errors["severity"] = [_("取值应为：%(values)s") % {"values": ", ".join(Severity.values)}]
     for name in set(fields) - POLICY_FIELDS:
-        errors[name] = ["Unknown field."]
+        errors[name] = [_("未知字段。")]
     for name in ("recovery_hold_minutes", "flap_window_minutes"):
         if name in fields:
-            _minutes(errors, name, fields[name])
+            fields[name] = _minutes(errors, name, fields[name])
     for name in ("urgency", "impact"):
-        if name in fields and fields[name] not in ("high", "medium", "low"):
-            errors[name] = ["Expected high, medium or low."]
+        if name in fields and fields[name] not in LEVELS:
+            errors[name] = [_("取值应为：%(values)s") % {"values": ", ".join(LEVELS)}]
+    for name in ("opens_incident", "resolve_incident"):
+        if name in fields and not isinstance(fields[name], bool):
+            errors[name] = [_("应为是或否。")]
     if errors:
-        raise ValidationFailed("Invalid alarm policy", details=errors)
+        raise ValidationFailed(_("告警处理策略有误，未保存。"), details=errors)
     current = severity_policy(severity)
     defaults = {"opens_incident": current.opens_incident, "urgency": current.urgency, "impact": current.impact,
                 "resolve_incident": current.resolve_incident,
@@ -110,14 +119,14 @@ def severity_policy_set(*, actor: User | None, severity: str, **fields: Any) -> 
 
 
 @transaction.atomic
-def alarm_source_set_flap_window(*, actor: User | None, source: AlarmSource, minutes: int | None) -> AlarmSource:
+def alarm_source_set_flap_window(*, actor: User | None, source: AlarmSource, minutes: int | str | None) -> AlarmSource:
     """The source's own flap window (None: its alarms follow their severity's policy)."""
     if actor is not None:
-        access.require(access.has_role(actor, "admin"), "Only an administrator changes alarm sources")
+        access.require(access.has_role(actor, "admin"), _("只有管理员可以修改告警来源。"))
     errors: dict[str, list[str]] = {}
-    _minutes(errors, "flap_window_minutes", minutes, allow_none=True)
+    value = _minutes(errors, "flap_window_minutes", minutes, allow_none=True)
     if errors:
-        raise ValidationFailed("Invalid flap window", details=errors)
-    AlarmSource.objects.filter(id=source.id).update(flap_window_minutes=minutes)
-    source.flap_window_minutes = minutes
+        raise ValidationFailed(_("抖动窗口有误，未保存。"), details=errors)
+    AlarmSource.objects.filter(id=source.id).update(flap_window_minutes=value)
+    source.flap_window_minutes = value
     return source

@@ -12,6 +12,7 @@ urlpatterns = [
     path("monitoring/rotas/<int:rota_id>/overrides/<int:override_id>/delete/", v.rota_override_delete,
          name="monitoring-rota-override-delete"),
     path("monitoring/policies/", v.policy_list, name="monitoring-policies"),
+    path("monitoring/policies/handling/", v.severity_policy_save, name="monitoring-severity-policy"),
     path("monitoring/inspection-plans/", v.inspection_plan_list, name="monitoring-inspection-plans"),
     path("monitoring/inspection-plans/<str:public_id>/run/", v.inspection_plan_run, name="monitoring-inspection-run"),
 ]

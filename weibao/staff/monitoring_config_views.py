@@ -1,4 +1,5 @@
-"""Staff pages for monitoring's settings: monitored items, on-call rotas, paging policies, inspection plans.
+"""Staff pages for monitoring's settings: monitored items, on-call rotas, paging and alarm-handling policies,
+inspection plans.
 
 Parse → call weibao.monitoring.config (or probing.probe_create) → render. Every staff member may read
 these pages (engineers need to know who is on call); only managers and administrators change them.
@@ -21,7 +22,7 @@ from weibao.accounts.models import STAFF_ROLES, Organisation, Team, User
 from weibao.core import clock
 from weibao.core.errors import DomainError, NotFound
 from weibao.customers.selectors import system_get_for, system_list_for
-from weibao.monitoring import config, selectors
+from weibao.monitoring import config, policy, selectors
 from weibao.monitoring.models import (
     InspectionPlan,
     NotificationPolicy,
@@ -34,6 +35,7 @@ from weibao.monitoring.models import (
 from weibao.monitoring.oncall import on_call
 from weibao.monitoring.probing import probe_create
 from weibao.staff.access import staff_required
+from weibao.tickets.models import Level
 
 PROBE_FIELDS = ("interval_seconds", "timeout_seconds", "failures_before_alarm", "severity", "expected_status",
                 "max_response_ms", "keyword", "tls_warn_days", "dns_expect")
@@ -270,10 +272,36 @@ def policy_list(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("通知策略已保存。"))
             return redirect("staff:monitoring-policies")
+    return _policies_page(request, errors, failed)
+
+
+@staff_required
+@require_POST
+def severity_policy_save(request: HttpRequest) -> HttpResponse:
+    """What a severity does to incidents: open one or not, its urgency and impact, the recovery hold and flap window."""
+    actor = _manager(request)
+    severity = request.POST.get("severity", "")
+    post = request.POST
+    try:
+        policy.severity_policy_set(
+            actor=actor, severity=severity, opens_incident=post.get("opens_incident") == "on",
+            resolve_incident=post.get("resolve_incident") == "on", urgency=post.get("urgency", ""),
+            impact=post.get("impact", ""), recovery_hold_minutes=post.get("recovery_hold_minutes", ""),
+            flap_window_minutes=post.get("flap_window_minutes", ""))
+    except DomainError as exc:
+        return _policies_page(request, _errors(exc), f"handling-{severity}")
+    messages.success(request, _("告警处理策略已保存。"))
+    return redirect("staff:monitoring-policies")
+
+
+def _policies_page(request: HttpRequest, errors: dict[str, Any], failed: str) -> HttpResponse:
     stored = {p.severity: p for p in NotificationPolicy.objects.select_related("rota")}
-    rows = [(value, label, stored.get(value) or NotificationPolicy(severity=value)) for value, label in Severity.choices]
+    handling = policy.severity_policies()
+    rows = [(value, label, stored.get(value) or NotificationPolicy(severity=value), handling[value],
+             int(handling[value].recovery_hold.total_seconds() // 60), int(handling[value].flap_window.total_seconds() // 60))
+            for value, label in Severity.choices]
     return render(request, "staff/monitoring/policies.html", {
-        "rows": rows, "rotas": Rota.objects.order_by("name"), "channels": config.PAGING_CHANNELS,
+        "rows": rows, "rotas": Rota.objects.order_by("name"), "channels": config.PAGING_CHANNELS, "levels": Level.choices,
         "can_edit": access.is_manager_or_admin(request.user), "errors": errors, "failed": failed,
     }, status=400 if errors else 200)
 

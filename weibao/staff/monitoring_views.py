@@ -1,21 +1,21 @@
-"""Staff pages for monitoring: status, alarms (acknowledge), sources (add), maintenance windows, the ack link."""
+"""Staff pages for monitoring: status, alarms (acknowledge), sources (add, flap window), maintenance windows, the ack link."""
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from weibao.accounts import access
 from weibao.core.errors import DomainError, NotFound
 from weibao.customers.selectors import system_get_for, system_list_for
-from weibao.monitoring import selectors, services, sources
-from weibao.monitoring.models import InspectionReport, SourceKind
+from weibao.monitoring import policy, selectors, services, sources
+from weibao.monitoring.models import AlarmSource, InspectionReport, SourceKind
 from weibao.monitoring.states import AlarmStatus, allowed_transitions
 from weibao.monitoring.status import maintenance_window_create, status_overview_for
 from weibao.staff.access import staff_required
@@ -77,6 +77,23 @@ def source_list(request: HttpRequest) -> HttpResponse:
         "sources": [(s, sources.webhook_url(s)) for s in selectors.source_list_for(request.user)],
         "kinds": SourceKind.choices, "created": created, "can_add": access.has_role(request.user, "admin"),
     })
+
+
+@staff_required
+@require_POST
+def source_flap_window(request: HttpRequest, public_id: str) -> HttpResponse:
+    """An administrator gives one source its own flap window (blank: its alarms follow their severity's policy)."""
+    if not access.has_role(request.user, "admin"):
+        raise Http404
+    source = get_object_or_404(AlarmSource, public_id=public_id)
+    try:
+        policy.alarm_source_set_flap_window(actor=request.user, source=source,  # type: ignore[arg-type]
+                                            minutes=request.POST.get("flap_window_minutes", ""))
+    except DomainError as exc:
+        messages.error(request, f"{exc.message} {' '.join(m for msgs in exc.details.values() for m in msgs)}")
+        return redirect("staff:alarm-source-list")
+    messages.success(request, _("抖动窗口已保存。"))
+    return redirect("staff:alarm-source-list")
 
 
 @staff_required

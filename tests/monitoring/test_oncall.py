@@ -10,7 +10,7 @@ from django.core import mail
 from tests import factories as f
 from tests.monitoring.factories import make_source, post_webhook
 from tests.personas import World
-from weibao.monitoring.models import Alarm, NotificationPolicy, Page, Rota, RotaLeave, RotaMember, RotaOverride
+from weibao.monitoring.models import Alarm, AlarmEvent, NotificationPolicy, Page, Rota, RotaLeave, RotaMember, RotaOverride
 from weibao.monitoring.oncall import escalation_chain, on_call
 from weibao.monitoring.paging import escalations_run
 
@@ -101,3 +101,45 @@ def test_acknowledgement_link_needs_a_post_and_works_without_sign_in(
     assert alarm.status == "acknowledged" and alarm.acknowledged_by == eng
     assert escalations_run(now=alarm.acknowledged_at + timedelta(hours=1)) == 0  # type: ignore[operator]
     assert client.post("/staff/monitoring/ack/forged-token/").status_code == 404
+
+
+def _storm(*fingerprints: str, severity: str = "critical") -> dict[str, Any]:
+    return {"version": "4", "status": "firing", "alerts": [
+        {"status": "firing", "fingerprint": fp, "startsAt": "2026-11-22T01:00:00Z",
+         "labels": {"alertname": f"Disk{fp}", "severity": severity, "instance": fp}, "annotations": {"summary": f"{fp} 磁盘已满"}}
+        for fp in fingerprints]}
+
+
+def test_an_alarm_storm_on_one_system_pages_once_and_later_alarms_join_the_open_page(
+        world: World, django_capture_on_commit_callbacks: Any, api: Any) -> None:
+    a, b = f.UserFactory(username="zhao", email="zhao@example.com"), f.UserFactory(username="qian", email="qian@example.com")
+    rota = _rota(a, b)
+    for severity in ("critical", "warning"):
+        NotificationPolicy.objects.create(severity=severity, rota=rota, channels=["email"], escalate_after_minutes=10, max_steps=3)
+    src = make_source(system=world.system_a)
+    with time_machine.travel("2026-11-22T10:00:00+08:00", tick=False) as traveller:
+        with django_capture_on_commit_callbacks(execute=True):
+            post_webhook(src, _storm("n1", "n2", "n3", "n4", "n5"))
+        assert Alarm.objects.filter(status="firing").count() == 5
+        assert Page.objects.count() == 1 and len(mail.outbox) == 1
+        assert "(+4)" in mail.outbox[0].subject and "另有 4 条" in mail.outbox[0].body
+        paged = Page.objects.get().alarm
+        folded = AlarmEvent.objects.filter(kind="page_coalesced")
+        assert folded.count() == 4 and {e.data["into"] for e in folded} == {paged.public_id}
+
+        traveller.shift(timedelta(minutes=5))  # the page is still waiting for an acknowledgement: a new alarm joins it
+        with django_capture_on_commit_callbacks(execute=True):
+            post_webhook(src, _storm("n6"))
+            post_webhook(src, _storm("w1", severity="warning"))  # another severity is another page
+        assert Page.objects.count() == 2 and AlarmEvent.objects.filter(kind="page_coalesced").count() == 5
+        assert Page.objects.filter(alarm__severity="warning").count() == 1
+
+        traveller.shift(timedelta(minutes=6))  # nobody acknowledged: the storm escalates once, not six times
+        assert escalations_run() == 1  # (the warning's page is five minutes younger)
+        assert list(Page.objects.filter(alarm=paged).values_list("step", "user__username")) == [(0, "zhao"), (1, "qian")]
+
+        response = api(b).post(f"/api/v1/alarms/{paged.public_id}/transitions", {"transition": "acknowledge"}, format="json")
+        assert response.status_code == 200
+        with django_capture_on_commit_callbacks(execute=True):
+            post_webhook(src, _storm("n7"))  # the paging alarm is acknowledged: a new alarm pages again
+        assert Page.objects.filter(alarm__fingerprint="n7", step=0).exists()

@@ -2,6 +2,10 @@
 
 Each step is one Page row, unique per (alarm, step): a step is sent exactly once even when the
 outbox or the escalation sweep runs twice. Remote sends happen in the worker, never in a request.
+
+An alarm storm pages once: alarms of the same system and severity that fire together, or while an earlier
+alarm of that system and severity is still paging (firing, its last page younger than the policy's escalation
+time), are folded into that page (a `page_coalesced` event on each) instead of waking the engineer N times.
 """
 
 from __future__ import annotations
@@ -33,19 +37,22 @@ def ack_url(alarm: Alarm, user: User) -> str:
     return settings.BASE_URL + reverse("staff:alarm-ack-link", kwargs={"token": ack_token(alarm, user)})
 
 
-def _text(alarm: Alarm, step: int) -> tuple[str, str]:
+def _text(alarm: Alarm, step: int, others: int = 0) -> tuple[str, str]:
     system = alarm.system.name if alarm.system else "-"
     prefix = f"[升级 {step}] " if step else ""
-    title = f"{prefix}[{alarm.get_severity_display()}] {system}: {alarm.name}"
+    more = f" (+{others})" if others else ""
+    title = f"{prefix}[{alarm.get_severity_display()}] {system}: {alarm.name}{more}"
     body = alarm.summary or alarm.description or alarm.name
+    if others:
+        body += f"\n同一系统另有 {others} 条同级告警 / {others} more alarm(s) of this severity on the system"
     if alarm.incident_id and alarm.incident:
         body += f"\n工单 {alarm.incident.number}"
     return title, body
 
 
-def _send(policy: NotificationPolicy, alarm: Alarm, user: User, step: int) -> list[str]:
+def _send(policy: NotificationPolicy, alarm: Alarm, user: User, step: int, others: int = 0) -> list[str]:
     """Send on every channel of the policy; returns what happened per channel (kept on the Page)."""
-    title, body = _text(alarm, step)
+    title, body = _text(alarm, step, others)
     link = ack_url(alarm, user)
     outcome: list[str] = []
     try:
@@ -79,8 +86,9 @@ def _send(policy: NotificationPolicy, alarm: Alarm, user: User, step: int) -> li
     return outcome
 
 
-def page_step(*, alarm: Alarm, step: int, now: datetime) -> Page | None:
-    """Page the step-th person of the chain for this alarm; None when the step exists or there is nobody."""
+def page_step(*, alarm: Alarm, step: int, now: datetime, others: int = 0) -> Page | None:
+    """Page the step-th person of the chain for this alarm (`others`: alarms folded into this page); None when the
+    step exists or there is nobody."""
     policy = NotificationPolicy.objects.filter(severity=alarm.severity).select_related("rota").first()
     if policy is None or policy.rota is None or step >= max(1, policy.max_steps):
         return None
@@ -94,7 +102,7 @@ def page_step(*, alarm: Alarm, step: int, now: datetime) -> Page | None:
                                        escalate_at=now + timedelta(minutes=policy.escalate_after_minutes))
     except IntegrityError:
         return None  # this step was sent already
-    page.outcome = ", ".join(_send(policy, alarm, user, step))[:300]
+    page.outcome = ", ".join(_send(policy, alarm, user, step, others))[:300]
     page.save(update_fields=["outcome"])
     alarm_event_record(actor=None, alarm=alarm, kind="paged", data={"step": step, "user": user.username, "outcome": page.outcome})
     return page
@@ -115,11 +123,43 @@ def escalations_run(*, now: datetime | None = None) -> int:
     return sent
 
 
+def _paging_alarm(system_id: int, severity: str, now: datetime, exclude: list[int]) -> Alarm | None:
+    """A firing alarm of this system and severity whose page is still within its acknowledgement time."""
+    policy = NotificationPolicy.objects.filter(severity=severity).first()
+    if policy is None:
+        return None
+    page = (Page.objects.filter(alarm__system_id=system_id, alarm__severity=severity, alarm__status=AlarmStatus.FIRING,
+                                created_at__gt=now - timedelta(minutes=policy.escalate_after_minutes))
+            .exclude(alarm_id__in=exclude).select_related("alarm").order_by("-created_at").first())
+    return page.alarm if page is not None else None
+
+
 def _on_events(event_ids: list[int]) -> None:
     now = clock.now()
+    firing: dict[int, Alarm] = {}
     for event in AlarmEvent.objects.filter(id__in=event_ids, kind__in=PAGE_KINDS).select_related("alarm", "alarm__system"):
         if event.alarm.status == AlarmStatus.FIRING:
-            page_step(alarm=event.alarm, step=0, now=now)
+            firing.setdefault(event.alarm_id, event.alarm)
+    groups: dict[tuple[int, str], list[Alarm]] = {}
+    for alarm in firing.values():
+        if alarm.system_id is None:
+            page_step(alarm=alarm, step=0, now=now)  # nothing says unmapped alarms belong together
+        else:
+            groups.setdefault((alarm.system_id, alarm.severity), []).append(alarm)
+    # the outbox delivers at least once: an alarm already folded into a page is not folded again
+    folded = set(AlarmEvent.objects.filter(alarm_id__in=[a.id for m in groups.values() for a in m], kind="page_coalesced")
+                 .values_list("alarm_id", flat=True))
+    for (system_id, severity), members in groups.items():
+        members = [a for a in members if a.id not in folded]
+        if not members:
+            continue
+        into = _paging_alarm(system_id, severity, now, exclude=[a.id for a in members])
+        if into is None:
+            into, members = members[0], members[1:]
+            if page_step(alarm=into, step=0, now=now, others=len(members)) is None:
+                continue  # nobody to page, or this alarm was paged by an earlier delivery of the same events
+        for alarm in members:
+            alarm_event_record(actor=None, alarm=alarm, kind="page_coalesced", data={"into": into.public_id, "name": into.name})
 
 
 @outbox_handler(BATCH_TOPIC)

@@ -93,7 +93,7 @@ def main() -> None:
     print(f"chance P@k = {chance:.3f}; classes: {dict(classes.most_common())}")
     print(f"{'variant':<10} {'R@1':>6} {'R@5':>6} {'R@10':>6} {'MRR@10':>7} {'P@10':>6} {'ms/query p50':>13}")
     for name, v in variants.items():
-        backends.TITLE_WEIGHT = float(v["title"])  # type: ignore[arg-type]
+        backends.base.TITLE_WEIGHT = float(v["title"])  # type: ignore[arg-type]
         query.RECENCY_BOOST = float(v["recency"])  # type: ignore[arg-type]
         r1 = r5 = r10 = 0
         rr: list[float] = []

@@ -2,7 +2,7 @@
 
 Tenancy is part of the index query (not a filter on the results afterwards), so a customer gets a
 full page of their own hits and a document they may not read never leaves the database. Each query
-ranks a bounded set of candidates (`CANDIDATES`, see backends.py), so latency does not grow with the
+ranks a bounded set of candidates (`CANDIDATES`, see backends/__init__.py), so latency does not grow with the
 number of documents a common word matches.
 """
 
@@ -30,7 +30,7 @@ SNIPPET_CHARS = 160
 SHORT_QUERY_WORDS = 3
 OR_WORDS = 12
 MAX_SNIPPET_SCAN = 50_000
-# At most this many matching documents are ranked per query (the newest); see backends.py. Measured
+# At most this many matching documents are ranked per query (the newest); see backends/__init__.py. Measured
 # with bench/search_quality.py and bench/search_scale.py (bench/README.md).
 CANDIDATES = 2000  # all the words
 OR_CANDIDATES = 10_000  # some of the words (the partial matches of long queries)

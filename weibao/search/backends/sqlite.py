@@ -1,0 +1,139 @@
+"""SQLite FTS5 index backend (the default); see the package docstring."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.db import connection
+
+from weibao.search.backends import base
+from weibao.search.backends.base import IndexRow, Scope, _insert_documents, _tok
+
+# What migration search/0002 creates (a migration keeps its own copy).
+FTS5_TABLE = "CREATE VIRTUAL TABLE search_fts USING fts5(title, body, meta, tokenize = 'unicode61 remove_diacritics 2')"
+
+
+class SqliteFts5Backend:
+    name = "sqlite-fts5"
+    rank_all_max: int | None = None
+
+    def write(self, rows: Sequence[IndexRow], *, fresh: bool = False) -> None:
+        if not rows:
+            return
+        with connection.cursor() as cur:
+            if not fresh:
+                cur.executemany("DELETE FROM search_fts WHERE rowid = %s", [(r.doc_id,) for r in rows])
+            cur.executemany("INSERT INTO search_fts (rowid, title, body, meta) VALUES (%s, %s, %s, %s)",
+                            [(r.doc_id, r.title, r.body, r.meta) for r in rows])
+
+    def insert(self, columns: Sequence[str], values: Sequence[Sequence[Any]], rows: Sequence[IndexRow]) -> None:
+        with connection.cursor() as cur:
+            _insert_documents(cur, columns, values)
+        self.write(rows, fresh=True)
+
+    def delete(self, doc_ids: Sequence[int]) -> None:
+        if doc_ids:
+            with connection.cursor() as cur:
+                cur.executemany("DELETE FROM search_fts WHERE rowid = %s", [(i,) for i in doc_ids])
+
+    def clear(self) -> None:
+        """Empty the index. A fresh table, not DELETE: FTS5 deletes a row by re-reading its words."""
+        with connection.cursor() as cur:
+            cur.execute("DROP TABLE search_fts")
+            cur.execute(FTS5_TABLE)
+
+    @staticmethod
+    def _quote(word: str) -> str:
+        return '"' + word.replace('"', '""') + '"'
+
+    @classmethod
+    def fts_query(cls, words: Sequence[str], *, any_word: bool) -> str:
+        # Each word becomes a quoted FTS5 string; a quote inside is doubled, as FTS5 requires.
+        return (" OR " if any_word else " AND ").join(cls._quote(w) for w in words)
+
+    @classmethod
+    def scope_query(cls, scope: Scope) -> str:
+        """Scope as FTS5 conditions on the `meta` column (ANDed groups of ORed tokens)."""
+        groups: list[list[str]] = []
+        if not scope.everything:
+            groups.append([_tok("v", "public")] + ([_tok("o", scope.org_id)] if scope.org_id else []))
+        if scope.kinds:
+            groups.append([_tok("k", k) for k in scope.kinds])
+        if scope.statuses:
+            groups.append([_tok("s", s) for s in scope.statuses])
+        if scope.organisation_id is not None:
+            groups.append([_tok("g", scope.organisation_id)])
+        if scope.system_id is not None:
+            groups.append([_tok("y", scope.system_id)])
+        return " AND ".join("meta : (" + " OR ".join(cls._quote(t) for t in g) + ")" for g in groups)
+
+    def _expression(self, words: Sequence[str], *, any_word: bool, scope: Scope) -> str:
+        expr = "{title body} : (" + self.fts_query(words, any_word=any_word) + ")"
+        extra = self.scope_query(scope)
+        return f"{expr} AND {extra}" if extra else expr
+
+    @staticmethod
+    def _dates(scope: Scope) -> tuple[str, str, list[Any]]:
+        """Date filters need the document row: (join, conditions, params); empty without them."""
+        sql: list[str] = []
+        params: list[Any] = []
+        if scope.created_from is not None:
+            sql.append("d.source_created_at >= %s")
+            params.append(scope.created_from)
+        if scope.created_to is not None:
+            sql.append("d.source_created_at < %s")
+            params.append(scope.created_to)
+        if not sql:
+            return "", "", []
+        return " JOIN search_searchdocument d ON d.id = search_fts.rowid", " AND " + " AND ".join(sql), params
+
+    def doc_freq(self, word: str, cap: int) -> int:
+        with connection.cursor() as cur:
+            cur.execute("SELECT count(*) FROM (SELECT rowid FROM search_fts WHERE search_fts MATCH %s LIMIT %s)",
+                        ["{title body} : " + self._quote(word), cap])
+            return int(cur.fetchone()[0])
+
+    def match(self, words: Sequence[str], *, any_word: bool, scope: Scope, limit: int, candidates: int,
+              estimate: int | None = None, anchor: str | None = None,
+              rank_words: Sequence[str] | None = None) -> list[tuple[int, float]]:
+        if not words:
+            return []
+        expr = self._expression(words, any_word=any_word, scope=scope)
+        join, dates, date_params = self._dates(scope)
+        with connection.cursor() as cur:
+            # Walking the match newest first without scoring is cheap (FTS5 merges the doclists).
+            cur.execute(f"SELECT search_fts.rowid FROM search_fts{join} WHERE search_fts MATCH %s{dates} "  # noqa: S608
+                        "ORDER BY search_fts.rowid DESC LIMIT %s", [expr, *date_params, candidates])
+            found = [int(r[0]) for r in cur.fetchall()]
+            if not found:
+                return []
+            floor, wanted = found[-1], set(found)
+            ranking = list(words if rank_words is None else rank_words)
+            scores: dict[int, float] = {}
+            if ranking:
+                # bm25() counts, for every word of the expression, all the documents containing it: a
+                # word in a quarter of a million documents costs tens of ms. Words that common weigh
+                # almost nothing (low IDF), so only `rank_words` are scored, over the rows the walk found.
+                # With all the words scored (and no date join) the scored rows are the walk's rows, and
+                # SQLite keeps only the best; otherwise the rows of the walk are picked out here.
+                exact = set(ranking) == set(words) and not join
+                scoped = self.scope_query(scope)
+                rank_expr = "{title body} : (" + self.fts_query(ranking, any_word=any_word or not exact) + ")"
+                cur.execute(
+                    f"SELECT rowid, bm25(search_fts, {base.TITLE_WEIGHT}, 1.0, 0.0) AS r FROM search_fts "  # noqa: S608
+                    f"WHERE search_fts MATCH %s AND rowid >= %s{' ORDER BY r LIMIT %s' if exact else ''}",
+                    [rank_expr + (f" AND {scoped}" if scoped else ""), floor, *([limit] if exact else [])],
+                )
+                # bm25() is negative, lower is better: flip it so every backend says "higher is better".
+                scores = {int(i): -float(r) for i, r in cur.fetchall() if int(i) in wanted}
+            else:
+                # Every word is that common: title matches first, then the newest (the walk's order).
+                cur.execute("SELECT rowid FROM search_fts WHERE search_fts MATCH %s AND rowid >= %s",
+                            ["title : (" + self.fts_query(words, any_word=any_word) + ")", floor])
+                titled = {int(r[0]) for r in cur.fetchall()}
+                scores = {doc_id: (base.TITLE_WEIGHT if doc_id in titled else 1.0) for doc_id in found}
+        # Newer first among equal scores, as the walk found them.
+        order = {doc_id: n for n, doc_id in enumerate(found)}
+        best = sorted(found, key=lambda i: (-scores.get(i, 0.0), order[i]))[:limit]
+        return [(i, scores.get(i, 0.0)) for i in best]

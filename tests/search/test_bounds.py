@@ -113,3 +113,26 @@ def test_dictionary_edit_reindexes_documents_containing_the_word(world, django_c
         user_word_delete(actor=mgr, entry=entry)
     assert "政务云平台" not in tokenizer.query_tokens("政务云平台")
     assert _titles(eng, "政务云平台") == [hit.title]  # cut into shorter words again, on both sides
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="ANALYZE statistics are PostgreSQL's")
+def test_postgres_doc_freq_reads_common_words_from_the_statistics_and_counts_rare_ones(
+        world, monkeypatch: pytest.MonkeyPatch) -> None:
+    from weibao.search.backends import postgres
+
+    eng, mgr = world.users["engineer"], world.users["manager"]
+    for i in range(30):
+        article(eng, manager=mgr, title=f"网关 巡检 {i}", body="网关")
+    monkeypatch.setattr(postgres, "STATS_MIN_ROWS", 0)  # at 1M documents; here a few dozen
+    monkeypatch.setattr(postgres, "_stats", None)
+    with connection.cursor() as cur:
+        cur.execute("ANALYZE search_searchdocument")  # samples this transaction's rows too
+    for i in range(10):  # indexed after ANALYZE: the statistics know neither them nor the word 罕见
+        article(eng, manager=mgr, title=f"网关 罕见 新 {i}", body="网关")
+    backend = postgres.PostgresBackend()
+    assert postgres.common_words() is not None
+    assert backend.doc_freq("网关", 10_001) == 30  # from the statistics, not counted (40 now)
+    assert backend.doc_freq("罕见", 10_001) == 10  # not in the statistics: counted
+    monkeypatch.setattr(postgres, "_stats", None)
+    monkeypatch.setattr(postgres, "STATS_MIN_ROWS", 10**9)  # a small index is always counted
+    assert backend.doc_freq("网关", 10_001) == 40

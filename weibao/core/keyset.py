@@ -3,6 +3,9 @@
 A page is "rows after the last row of the previous page" in a total order that ends with the primary
 key, so there is no COUNT(*) and no OFFSET: page 10,000 costs what page 1 costs, and the number of
 queries does not depend on the page size.
+
+The order's first field may be nullable (a due time that not every row has): nulls then come last in either
+direction, and a cursor may hold null for it.
 """
 
 from __future__ import annotations
@@ -15,7 +18,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from django.db.models import Model, Q, QuerySet
+from django.core.exceptions import FieldDoesNotExist
+from django.db.models import F, Model, Q, QuerySet
+from django.db.models.expressions import OrderBy
 
 M = TypeVar("M", bound=Model)
 
@@ -47,7 +52,9 @@ def decode_cursor(cursor: str, length: int) -> list[Any] | None:
         return None
     if not isinstance(values, list) or len(values) != length:
         return None
-    if any(not isinstance(v, str | int | float) or isinstance(v, bool) for v in values):
+    if any(not isinstance(v, str | int | float) or isinstance(v, bool) for v in values[1:]):
+        return None
+    if values and values[0] is not None and (not isinstance(values[0], str | int | float) or isinstance(values[0], bool)):
         return None
     return values
 
@@ -72,9 +79,49 @@ def _after(order: Sequence[str], values: Sequence[Any]) -> Q:
     return condition
 
 
+def _nullable(qs: QuerySet[M], order: Sequence[str]) -> bool:
+    """Whether the order's first field may be null; only the first may (the others must not)."""
+    def null(name: str) -> bool:
+        try:
+            return bool(getattr(qs.model._meta.get_field(name), "null", False))
+        except FieldDoesNotExist:
+            return False  # "pk" or an annotation: the caller vouches for it
+
+    if any(null(f.lstrip("-")) for f in order[1:]):
+        raise ValueError("only the first field of a keyset order may be nullable")
+    return null(order[0].lstrip("-"))
+
+
+def _order_by(order: Sequence[str], nullable: bool) -> list[str | OrderBy]:
+    if not nullable:
+        return list(order)
+    first = F(order[0].lstrip("-"))
+    lead = first.desc(nulls_last=True) if order[0].startswith("-") else first.asc(nulls_last=True)
+    return [lead, *order[1:]]
+
+
+def _parts(qs: QuerySet[M], order: Sequence[str], values: list[Any] | None, nullable: bool) -> list[QuerySet[M]]:
+    """The querysets that, read in turn, give the rows after the cursor.
+
+    With a nullable first field and a non-null cursor value the rest of the order is two ranges: the later
+    non-null values, then every null. Reading them as two index range scans (the second only when the first
+    does not fill the page) keeps a deep page as cheap as the first; one query with `OR … IS NULL` would make
+    the database walk the index from its beginning.
+    """
+    if values is None:
+        return [qs]
+    first = order[0].lstrip("-")
+    if values[0] is None:
+        if not nullable:
+            return [qs]  # not a cursor we made
+        return [qs.filter(Q(**{f"{first}__isnull": True}) & _after(order[1:], values[1:]))]
+    after = qs.filter(_after(order, values))
+    return [after, qs.filter(**{f"{first}__isnull": True})] if nullable else [after]
+
+
 def keyset_page(qs: QuerySet[M], order: Sequence[str], cursor: str | None, size: int, *,
                 late_join: bool = False) -> KeysetPage[M]:
-    """`order` must end with a unique, non-null field (the id) and its fields must not be null.
+    """`order` must end with a unique, non-null field (the id); only its first field may be null (nulls last).
 
     `late_join`: choose the page's ids without the select_related joins, then read those rows with them, in one
     statement (`WHERE id IN (SELECT id … ORDER BY … LIMIT n)`). When no index gives the order, the database then
@@ -82,13 +129,18 @@ def keyset_page(qs: QuerySet[M], order: Sequence[str], cursor: str | None, size:
     sorted by due time: 264 ms → see bench/README.md).
     """
     values = decode_cursor(cursor, len(order)) if cursor else None
-    if values is not None:
-        qs = qs.filter(_after(order, values))
-    if late_join:
-        ids = qs.select_related(None).order_by(*order).values("pk")[: size + 1]
-        rows = list(qs.filter(pk__in=ids).order_by(*order))
-    else:
-        rows = list(qs.order_by(*order)[: size + 1])
+    nullable = _nullable(qs, order)
+    by = _order_by(order, nullable)
+    rows: list[M] = []
+    for part in _parts(qs, order, values, nullable):
+        want = size + 1 - len(rows)
+        if late_join:
+            ids = part.select_related(None).order_by(*by).values("pk")[:want]
+            rows += list(part.filter(pk__in=ids).order_by(*by))
+        else:
+            rows += list(part.order_by(*by)[:want])
+        if len(rows) > size:
+            break
     next_cursor = None
     if len(rows) > size:
         rows = rows[:size]

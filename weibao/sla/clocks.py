@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Min
 
 from weibao.core import clock as core_clock
 from weibao.customers.models import Contract
@@ -19,6 +20,7 @@ from weibao.sla.calendars import work_calendar
 from weibao.sla.models import Clock, ClockEvent, ClockState, EscalationStep, Metric, Policy, Target, TicketCursor
 from weibao.sla.workcal import WorkCalendar
 from weibao.tickets.models import Ticket, TicketEvent
+from weibao.tickets.services import ticket_due_set
 from weibao.tickets.states import DONE, Status
 
 DEFAULT_PAUSE = ["waiting_customer", "waiting_third_party"]
@@ -121,6 +123,18 @@ def refresh(c: Clock) -> None:
                    for s in EscalationStep.objects.filter(policy_id=c.policy_id, metric=c.metric) if s.id not in fired]
         c.next_step_at = min((m for m in moments if m is not None), default=None)
     c.save()
+    ticket_due_sync(c.ticket_id)
+
+
+def ticket_due_sync(ticket_id: int) -> None:
+    """Copy the earliest due time of the request's running clocks onto the request (the queues' sort key).
+
+    Every change of a clock's state or due time goes through `refresh`, which calls this, so the copy cannot
+    drift; a clock that is paused or stopped no longer counts.
+    """
+    earliest = (Clock.objects.filter(ticket_id=ticket_id, state=ClockState.RUNNING, due_at__isnull=False)
+                .aggregate(m=Min("due_at"))["m"])
+    ticket_due_set(ticket_id=ticket_id, due_at=earliest)
 
 
 def _log(c: Clock, kind: str, at: datetime, **data: Any) -> None:

@@ -2,9 +2,9 @@
 
 A queue narrows the actor's scoped ticket list (from the tickets selectors); a sort is a keyset order
 ending with the id. Due-time queues and sorting come from the SLA app when it provides them
-(`weibao.sla.selectors`: `ticket_annotate_due(qs)` annotating a non-null `due_at`,
-`ticket_filter_due_soon(qs, now)`, `ticket_filter_overdue(qs, now)`); without it they are hidden, so
-the staff UI never depends on SLA being installed.
+(`weibao.sla.selectors`: `ticket_filter_due_soon(qs, now)`, `ticket_filter_overdue(qs, now)`); the SLA app
+keeps `Ticket.due_at` (null when no clock runs: last in the due order). Without it they are hidden, so the
+staff UI never depends on SLA being installed.
 """
 
 from __future__ import annotations
@@ -114,10 +114,9 @@ def sorts(queue: Queue | None = None) -> list[Sort]:
     ]
     if queue is not None and queue.key == "all":
         found = [s for s in found if s.order in (("-id",), ("id",))]
-    annotate = _sla_hook("ticket_annotate_due")
-    # Due order needs each row's earliest clock: affordable on a queue's open requests, not on "all".
-    if annotate is not None and not (queue is not None and queue.key == "all"):
-        found.insert(0, Sort("due", _("到期时间"), ("due_at", "id"), annotate))
+    # Due order reads the active-only (…, due_at, id) partial indexes: a queue's open requests, not "all".
+    if _sla_hook("ticket_filter_due_soon") is not None and not (queue is not None and queue.key == "all"):
+        found.insert(0, Sort("due", _("到期时间"), ("due_at", "id")))
     return found
 
 

@@ -6,6 +6,7 @@ Work around the request (time, visits, surveys, follow-ups, reviews, rules) is i
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
@@ -534,3 +535,9 @@ def ticket_watch(*, actor: User, ticket: Ticket, user: User | None = None, watch
     else:
         ticket.watchers.remove(target)
     event_append(ticket=ticket, actor=actor, kind="watched" if watching else "unwatched", data={"user_id": target.id})
+
+
+def ticket_due_set(*, ticket_id: int, due_at: datetime | None) -> None:
+    """Store the request's earliest running SLA deadline (the SLA app's derived value; no event, no `updated_at`:
+    a clock moving is not a change a person made). Writes only when the value differs."""
+    Ticket.objects.filter(id=ticket_id).exclude(due_at=due_at).update(due_at=due_at)

@@ -4,7 +4,9 @@
     WEIBAO_DATA_DIR=/tmp/wb-ui-bench /work/main/.venv/bin/python bench/ui_queue.py [ROWS] [REPEAT]
 
 Loads ROWS requests (default 1,000,000; bulk inserts, only the rows the lists read) into the
-database named by WEIBAO_DATABASE_URL once, then renders each page REPEAT times (default 50) through
+database named by WEIBAO_DATABASE_URL once, on PostgreSQL with SLA clocks for the open ones (a running or
+paused resolution clock each, a running first-response clock on new ones, due times from a day overdue to
+four days ahead), then renders each page REPEAT times (default 50) through
 Django's full request stack in this process (middleware, session, selectors, template). No network.
 Run it on a database of its own: it adds organisations, users and tickets.
 """
@@ -140,6 +142,54 @@ def _load_orm(have: int, rows: int, orgs: list[Organisation], engineers: list[Us
         Ticket.objects.bulk_create(batch)
 
 
+def load_clocks() -> None:
+    """SLA clocks for the open requests, as the SLA worker would have left them (PostgreSQL only): without them
+    the due-time sort would compare "no due time" on every row."""
+    from weibao.sla.models import Calendar, Clock, Policy
+
+    if connection.vendor != "postgresql" or Clock.objects.exists():
+        return
+    t0 = time.perf_counter()
+    calendar = Calendar.objects.get(public_id="cal-standard")
+    policy, _ = Policy.objects.get_or_create(name="压测策略", defaults={"calendar": calendar})
+    active = list(ACTIVE_VALUES)
+    with connection.cursor() as cursor:
+        # Resolution: paused while waiting (no due time), else running and due from 24 h ago to 96 h ahead.
+        # First response: running on new requests, due from 4 h ago to 8 h ahead.
+        cursor.execute(
+            """
+            INSERT INTO sla_clock (ticket_id, metric, policy_id, calendar_id, target_minutes, state, started_at,
+                running_since, consumed_seconds, due_at, next_step_at, breached_at, stopped_at, met)
+            SELECT id, 'resolution', %(policy)s, %(calendar)s, 900, CASE WHEN paused THEN 'paused' ELSE 'running' END,
+                created_at, CASE WHEN paused THEN NULL ELSE now() - interval '1 day' END, 0,
+                CASE WHEN paused THEN NULL ELSE due END, NULL,
+                CASE WHEN NOT paused AND due < now() THEN due END, NULL, NULL
+            FROM (SELECT id, created_at, status IN ('waiting_customer', 'waiting_third_party') AS paused,
+                         now() + ((id * 37) %% 120 - 24) * interval '1 hour' + (id %% 60) * interval '1 minute' AS due
+                  FROM tickets_ticket WHERE status = ANY(%(active)s)) AS t
+            UNION ALL
+            SELECT id, 'first_response', %(policy)s, %(calendar)s, 240, 'running', created_at, now() - interval '1 hour',
+                0, due, NULL, CASE WHEN due < now() THEN due END, NULL, NULL
+            FROM (SELECT id, created_at,
+                         now() + ((id * 11) %% 12 - 4) * interval '1 hour' + (id %% 60) * interval '1 minute' AS due
+                  FROM tickets_ticket WHERE status = 'new') AS f
+            """,
+            {"policy": policy.id, "calendar": calendar.id, "active": active},
+        )
+        cursor.execute("ANALYZE sla_clock")
+    print(f"loaded {Clock.objects.count():,} SLA clocks in {time.perf_counter() - t0:.0f} s")
+    if any(f.name == "due_at" for f in Ticket._meta.fields):
+        import importlib
+
+        from django.apps import apps
+
+        t0 = time.perf_counter()
+        importlib.import_module("weibao.sla.migrations.0004_ticket_due_at").fill(apps, None)
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE tickets_ticket")
+        print(f"filled tickets.due_at as the migration does in {time.perf_counter() - t0:.1f} s")
+
+
 def measure(client: Client, label: str, url: str, repeat: int) -> None:
     client.get(url)  # warm caches and the session
     times = []
@@ -164,6 +214,25 @@ def measure(client: Client, label: str, url: str, repeat: int) -> None:
     print(f"{label:<46} rows={rows:<4} queries={counted[0]:<3} p50={statistics.median(times):7.1f} ms  p95={p95:7.1f} ms")
 
 
+def explain(client: Client, label: str, url: str) -> None:
+    """EXPLAIN (ANALYZE, BUFFERS) of the page's statements that read tickets in an order (the page's ids)."""
+    seen: list[tuple[str, Any]] = []
+
+    def keep(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        seen.append((sql, params))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(keep):
+        client.get(url)
+    for sql, params in seen:
+        if "ORDER BY" in sql and "tickets_ticket" in sql and "LIMIT" in sql:
+            with connection.cursor() as cursor:
+                cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
+                plan = [row[0] for row in cursor.fetchall()]
+            print(f"--- {label}: {url}")
+            print("\n".join(plan))
+
+
 def main() -> None:
     rows = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
     repeat = int(sys.argv[2]) if len(sys.argv) > 2 else 50
@@ -171,6 +240,7 @@ def main() -> None:
     setup_test_environment()  # response.context for the row counts and the cursor (adds a little overhead)
     orgs, engineers, teams, engineer, customer = world()
     load(rows, orgs, engineers, teams)
+    load_clocks()
     print(f"database: {connection.vendor}, tickets: {Ticket.objects.count():,}, repeat: {repeat}")
     # The engineer with the most open work (the loader's pattern leaves some engineers with none).
     busiest = (Ticket.objects.filter(status__in=ACTIVE_VALUES, assignee__in=engineers).values("assignee")
@@ -182,7 +252,17 @@ def main() -> None:
     staff.force_login(engineer, backend="weibao.accounts.backends.UsernameOrEmailBackend")
     first = staff.get("/staff/tickets/?queue=all&size=50")
     cursor = first.context["page"].next_cursor
+    team_due = staff.get("/staff/tickets/?queue=team&size=50&sort=due").context["page"].next_cursor
     # Without `sort`, a work queue opens sorted by due time (when the SLA app is installed); "all" by newest.
+    if os.environ.get("WEIBAO_BENCH_EXPLAIN") and connection.vendor == "postgresql":
+        for label, url in [("mine, due", "/staff/tickets/?queue=mine&size=50&sort=due"),
+                           ("team, due", "/staff/tickets/?queue=team&size=50&sort=due"),
+                           ("unassigned, due", "/staff/tickets/?queue=unassigned&size=50&sort=due"),
+                           ("waiting on customer, due", "/staff/tickets/?queue=waiting&size=50&sort=due"),
+                           ("due soon", "/staff/tickets/?queue=due_soon&size=50"),
+                           ("overdue", "/staff/tickets/?queue=overdue&size=50")]:
+            explain(staff, label, url)
+        return
     for label, url in [
         ("staff: mine, default (due), 50", "/staff/tickets/?queue=mine&size=50"),
         ("staff: mine, newest, 50", "/staff/tickets/?queue=mine&size=50&sort=newest"),
@@ -196,6 +276,7 @@ def main() -> None:
         ("staff: waiting on customer, newest, 50", "/staff/tickets/?queue=waiting&size=50&sort=newest"),
         ("staff: all, newest, 50", "/staff/tickets/?queue=all&size=50"),
         ("staff: all, newest, 200", "/staff/tickets/?queue=all&size=200"),
+        ("staff: team, due, page 2 (cursor)", "TEAM_DUE_PAGE_2"),
         ("staff: all, newest, page 2 (cursor)", f"/staff/tickets/?queue=all&size=50&after={cursor}"),
         ("staff: all, oldest, 50", "/staff/tickets/?queue=all&size=50&sort=oldest"),
         ("staff: all, status=in_progress, 50", "/staff/tickets/?queue=all&size=50&status=in_progress"),
@@ -205,6 +286,8 @@ def main() -> None:
         ("staff: unassigned, sort by priority, 50", "/staff/tickets/?queue=unassigned&size=50&sort=priority"),
         ("staff: waiting on customer, by priority, 50", "/staff/tickets/?queue=waiting&size=50&sort=priority"),
     ]:
+        if url == "TEAM_DUE_PAGE_2":
+            url = f"/staff/tickets/?queue=team&size=50&sort=due&after={team_due}"
         measure(staff, label, url, repeat)
     portal = Client()
     portal.force_login(customer, backend="weibao.accounts.backends.UsernameOrEmailBackend")

@@ -136,3 +136,25 @@ def test_postgres_doc_freq_reads_common_words_from_the_statistics_and_counts_rar
     monkeypatch.setattr(postgres, "_stats", None)
     monkeypatch.setattr(postgres, "STATS_MIN_ROWS", 10**9)  # a small index is always counted
     assert backend.doc_freq("网关", 10_001) == 40
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the id buckets are PostgreSQL's")
+def test_postgres_window_keeps_the_newest_documents_and_every_tsvector_names_its_bucket(
+        world, monkeypatch: pytest.MonkeyPatch) -> None:
+    from weibao.search.backends import postgres
+
+    eng, mgr = world.users["engineer"], world.users["manager"]
+    made = [article(eng, manager=mgr, title=f"网关 {i}", body="网关") for i in range(5)]
+    monkeypatch.setattr(query, "CANDIDATES", 10)
+    monkeypatch.setattr(postgres.PostgresBackend, "rank_all_max", 0)  # always the newest-documents path
+    monkeypatch.setattr(postgres.PostgresBackend, "window", 3)
+    query._df_cache.clear()
+    ids = sorted(SearchDocument.objects.filter(kind="article").values_list("id", flat=True))
+    assert sorted(_titles(eng, "网关")) == sorted(a.title for a in made[-3:])  # the 3 newest ids only
+    with connection.cursor() as cur:  # written by insert/write and by migration 0004 alike
+        cur.execute("SELECT id, tsv @@ %s::tsquery FROM search_searchdocument", [postgres.window_buckets(ids[-1], 10**9)])
+        assert all(inside for _id, inside in cur.fetchall())
+        cur.execute("SELECT count(*) FROM search_searchdocument WHERE tsv @@ %s::tsquery",
+                    [postgres.window_buckets(ids[-1] + postgres.BUCKET, 1)])
+        assert cur.fetchone()[0] == 0  # a bucket past the newest id holds nothing
+    query._df_cache.clear()

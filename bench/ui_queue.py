@@ -162,14 +162,14 @@ def load_clocks() -> None:
                 running_since, consumed_seconds, due_at, next_step_at, breached_at, stopped_at, met)
             SELECT id, 'resolution', %(policy)s, %(calendar)s, 900, CASE WHEN paused THEN 'paused' ELSE 'running' END,
                 created_at, CASE WHEN paused THEN NULL ELSE now() - interval '1 day' END, 0,
-                CASE WHEN paused THEN NULL ELSE due END, NULL,
-                CASE WHEN NOT paused AND due < now() THEN due END, NULL, NULL
+                CASE WHEN paused THEN NULL ELSE due END, NULL::timestamptz,
+                CASE WHEN NOT paused AND due < now() THEN due END, NULL::timestamptz, NULL::boolean
             FROM (SELECT id, created_at, status IN ('waiting_customer', 'waiting_third_party') AS paused,
                          now() + ((id * 37) %% 120 - 24) * interval '1 hour' + (id %% 60) * interval '1 minute' AS due
                   FROM tickets_ticket WHERE status = ANY(%(active)s)) AS t
             UNION ALL
             SELECT id, 'first_response', %(policy)s, %(calendar)s, 240, 'running', created_at, now() - interval '1 hour',
-                0, due, NULL, CASE WHEN due < now() THEN due END, NULL, NULL
+                0, due, NULL::timestamptz, CASE WHEN due < now() THEN due END, NULL::timestamptz, NULL::boolean
             FROM (SELECT id, created_at,
                          now() + ((id * 11) %% 12 - 4) * interval '1 hour' + (id %% 60) * interval '1 minute' AS due
                   FROM tickets_ticket WHERE status = 'new') AS f
@@ -257,6 +257,7 @@ def main() -> None:
     if os.environ.get("WEIBAO_BENCH_EXPLAIN") and connection.vendor == "postgresql":
         for label, url in [("mine, due", "/staff/tickets/?queue=mine&size=50&sort=due"),
                            ("team, due", "/staff/tickets/?queue=team&size=50&sort=due"),
+                           ("team, due, page 2", f"/staff/tickets/?queue=team&size=50&sort=due&after={team_due}"),
                            ("unassigned, due", "/staff/tickets/?queue=unassigned&size=50&sort=due"),
                            ("waiting on customer, due", "/staff/tickets/?queue=waiting&size=50&sort=due"),
                            ("due soon", "/staff/tickets/?queue=due_soon&size=50"),

@@ -15,7 +15,7 @@ from tests.tickets.factories import make_ticket
 from weibao.core.errors import ValidationFailed
 from weibao.core.outbox import outbox_sweep
 from weibao.sla.calendars import working_minutes_between
-from weibao.sla.models import Clock, ClockState, Metric, Target
+from weibao.sla.models import Clock, ClockState, Metric, Policy, Target
 from weibao.sla.policies import clocks_recompute_policy, policy_targets_set
 from weibao.tickets.models import Ticket
 from weibao.tickets.services import ticket_transition
@@ -95,3 +95,42 @@ def test_bad_targets_name_their_row_and_nothing_is_saved(world: World) -> None:
         policy_targets_set(actor=None, policy=policy, targets=rows)
     assert set(exc.value.details) == {"targets[0].minutes", "targets[1].metric", "targets[1].priority", "targets[3]"}
     assert list(Target.objects.filter(policy=policy).values_list("metric", "priority", "minutes").order_by("id")) == before
+
+
+def test_changing_the_pause_statuses_pauses_and_resumes_open_requests_already_in_them(
+        world: World, web: Any, django_capture_on_commit_callbacks: Any) -> None:
+    policy = make_policy(steps=False)
+    policy.pause_statuses = ["waiting_third_party"]
+    policy.save(update_fields=["pause_statuses"])
+    with time_machine.travel(at(23, 9, 0), tick=False):
+        t = make_ticket(world, urgency="medium", impact="medium")
+        t = ticket_transition(actor=world.users["manager"], ticket=t, transition="assign",
+                              assignee=world.users["engineer"], team=world.team)
+        outbox_sweep()
+    t = _move(world, t, at(23, 9, 30), "start")
+    t = _move(world, t, at(23, 10, 0), "request_info", note="请提供日志")  # waiting_customer does not pause yet
+    res = Clock.objects.get(ticket=t, metric=Metric.RESOLUTION)
+    assert res.state == ClockState.RUNNING and Ticket.objects.get(pk=t.pk).due_at == res.due_at
+
+    manager = web(world.users["manager"])
+    url = f"/staff/sla/policies/{policy.public_id}/pause-statuses/"
+    with time_machine.travel(at(23, 11, 0), tick=False), django_capture_on_commit_callbacks(execute=True):
+        assert manager.post(url, {"pause_statuses": ["waiting_customer", "waiting_third_party"]}).status_code == 302
+    res.refresh_from_db()
+    assert res.state == ClockState.PAUSED and res.events.filter(kind="paused", data__reason="policy_changed:waiting_customer").exists()
+    assert Ticket.objects.get(pk=t.pk).due_at is None  # a paused clock has no deadline in the queues
+
+    with time_machine.travel(at(23, 13, 0), tick=False), django_capture_on_commit_callbacks(execute=True):
+        assert manager.post(url, {"pause_statuses": ["waiting_third_party"]}).status_code == 302
+    res.refresh_from_db()
+    assert res.state == ClockState.RUNNING
+    # the working time it was paused (11:00–13:00, lunch excluded) is not counted
+    paused = working_minutes_between(res.calendar, at(23, 11, 0), at(23, 13, 0))
+    assert paused == 60 and working_minutes_between(res.calendar, at(23, 9, 0), res.due_at) == 900 + paused
+    assert Ticket.objects.get(pk=t.pk).due_at == res.due_at
+
+    refused = manager.post(url, {"pause_statuses": ["closed"]}, follow=True)
+    assert "暂停计时的状态无效" in refused.content.decode()
+    assert Policy.objects.get(pk=policy.pk).pause_statuses == ["waiting_third_party"]
+    assert web(world.users["engineer"]).post(url, {"pause_statuses": []}).status_code == 404
+    assert Policy.objects.get(pk=policy.pk).pause_statuses == ["waiting_third_party"]

@@ -25,4 +25,7 @@ CASES = [
     Case("staff:sla-policy", "POST", lambda w: f"/staff/sla/policies/{_policy(w)}/",
          expect(404, anonymous=302, manager=302, admin=302), api=False, fmt="form",
          body=lambda w: {"rows": "1", "metric_0": "resolution", "priority_0": "p3", "minutes_0": "600"}),
+    Case("staff:sla-policy-pause", "POST", lambda w: f"/staff/sla/policies/{_policy(w)}/pause-statuses/",
+         expect(404, anonymous=302, manager=302, admin=302), api=False, fmt="form",
+         body=lambda w: {"pause_statuses": ["waiting_customer"]}),
 ]

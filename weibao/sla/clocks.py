@@ -213,6 +213,19 @@ def clock_retarget(c: Clock, at: datetime, reason: str, *, ticket: Ticket, polic
         c.save(update_fields=["breached_at"])
 
 
+def clock_follow_pause_statuses(c: Clock, at: datetime, status: str) -> None:
+    """The policy's pause statuses changed: a pausable clock pauses if the request now sits in one of them and
+    resumes if its status no longer pauses (events only pause or resume on a status change, so without this a
+    request already waiting would keep its clock in the old state until it moved)."""
+    if c.metric not in PAUSABLE or c.state == ClockState.STOPPED:
+        return
+    pause = set(c.policy.pause_statuses or [])
+    if c.state == ClockState.RUNNING and status in pause:
+        clock_pause(c, at, f"policy_changed:{status}")
+    elif c.state == ClockState.PAUSED and status not in pause:
+        clock_resume(c, at, "policy_changed")
+
+
 # --- applying ticket events -----------------------------------------------------------------------
 def _is_staff(user: Any) -> bool:
     from weibao.accounts.access import is_staff

@@ -16,9 +16,10 @@ from weibao.accounts import access
 from weibao.accounts.models import User
 from weibao.core import clock as core_clock
 from weibao.core.errors import PermissionDenied, ValidationFailed
-from weibao.sla.clocks import clock_retarget
+from weibao.sla.clocks import clock_follow_pause_statuses, clock_retarget
 from weibao.sla.models import Clock, ClockState, Metric, Policy, Target
 from weibao.tickets.models import Priority, TicketType
+from weibao.tickets.states import ACTIVE_VALUES
 
 RECOMPUTE_BATCH = 200
 MAX_TARGET_MINUTES = 366 * 24 * 60
@@ -72,6 +73,28 @@ def policy_targets_set(*, actor: User | None, policy: Policy, targets: Sequence[
     return policy
 
 
+@transaction.atomic
+def policy_pause_statuses_set(*, actor: User | None, policy: Policy, statuses: Sequence[str]) -> Policy:
+    """The statuses in which the resolution and solution-plan clocks stop counting (typically waiting for the
+    customer or a third party). Open requests follow after commit: a clock pauses when its request already sits in
+    a newly chosen status and resumes when its status no longer pauses."""
+    if actor is not None and not access.is_manager_or_admin(actor):
+        raise PermissionDenied(_("只有服务经理或管理员可以修改服务级别策略。"))
+    allowed = list(ACTIVE_VALUES)
+    unknown = [s for s in statuses if s not in allowed]
+    if unknown:
+        raise ValidationFailed(_("暂停计时的状态无效，未保存。"), details={
+            "pause_statuses": [_("取值应为：%(values)s") % {"values": ", ".join(allowed)}]})
+    chosen = [s for s in allowed if s in set(statuses)]
+    locked = Policy.objects.select_for_update().get(pk=policy.pk)
+    if list(locked.pause_statuses or []) != chosen:
+        locked.pause_statuses = chosen
+        locked.save(update_fields=["pause_statuses", "updated_at"])
+        policy_changed(locked.pk)
+    policy.pause_statuses = chosen
+    return policy
+
+
 def policy_changed(policy_id: int) -> None:
     """Call inside the transaction that changed a policy (service, admin): recompute its clocks after commit."""
     from weibao.sla.tasks import clocks_recompute_policy_task
@@ -95,5 +118,6 @@ def clocks_recompute_policy(policy_id: int, batch: int = RECOMPUTE_BATCH) -> int
             now = core_clock.now()
             for c in clocks:
                 clock_retarget(c, now, "policy_changed", ticket=c.ticket, policy=policy)
+                clock_follow_pause_statuses(c, now, c.ticket.status)
             done += len(clocks)
             after = clocks[-1].id

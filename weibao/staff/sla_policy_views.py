@@ -13,14 +13,15 @@ from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from weibao.accounts import access
 from weibao.core.errors import DomainError
 from weibao.sla.models import Metric, Policy
-from weibao.sla.policies import policy_targets_set
+from weibao.sla.policies import policy_pause_statuses_set, policy_targets_set
 from weibao.staff.access import staff_required
 from weibao.tickets.models import Priority, TicketType
+from weibao.tickets.states import ACTIVE_VALUES, Status
 
 EMPTY_ROWS = 4
 
@@ -71,7 +72,29 @@ def policy_detail(request: HttpRequest, public_id: str) -> HttpResponse:
     if access.is_manager_or_admin(request.user):
         blank = {"metric": "", "priority": "", "request_type": "", "minutes": "", "hours": ""}
         rows = rows + [dict(blank) for _ in range(EMPTY_ROWS)]
+    pausing = set(policy.pause_statuses or [])
+    statuses = [(value, Status(value).label, value in pausing) for value in ACTIVE_VALUES]
     return render(request, "staff/sla/policy.html", {
         "policy": policy, "rows": rows, "metrics": Metric.choices, "priorities": Priority.choices,
         "types": TicketType.choices, "errors": errors, "can_edit": access.is_manager_or_admin(request.user),
+        "statuses": statuses,
     }, status=400 if errors else 200)
+
+
+@staff_required
+@require_POST
+def policy_pause_statuses(request: HttpRequest, public_id: str) -> HttpResponse:
+    """Managers choose the statuses that pause the resolution clock; open requests follow in the worker."""
+    if not access.is_manager_or_admin(request.user):
+        raise Http404
+    policy = Policy.objects.filter(public_id=public_id).first()
+    if policy is None:
+        raise Http404
+    try:
+        policy_pause_statuses_set(actor=request.user, policy=policy,  # type: ignore[arg-type]
+                                  statuses=request.POST.getlist("pause_statuses"))
+    except DomainError as exc:
+        messages.error(request, f"{exc.message} {' '.join(m for msgs in exc.details.values() for m in msgs)}")
+        return redirect("staff:sla-policy", public_id=policy.public_id)
+    messages.success(request, _("暂停计时的状态已保存；未结束的请求将随之暂停或恢复计时。"))
+    return redirect("staff:sla-policy", public_id=policy.public_id)

@@ -9,4 +9,5 @@ urlpatterns = [
     path("sla/report/", sla_views.report, name="sla-report"),
     path("sla/policies/", sla_policy_views.policy_list, name="sla-policies"),
     path("sla/policies/<str:public_id>/", sla_policy_views.policy_detail, name="sla-policy"),
+    path("sla/policies/<str:public_id>/pause-statuses/", sla_policy_views.policy_pause_statuses, name="sla-policy-pause"),
 ]

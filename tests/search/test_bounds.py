@@ -144,13 +144,15 @@ def test_postgres_window_keeps_the_newest_documents_and_every_tsvector_names_its
     from weibao.search.backends import postgres
 
     eng, mgr = world.users["engineer"], world.users["manager"]
-    made = [article(eng, manager=mgr, title=f"网关 {i}", body="网关") for i in range(5)]
+    made = [article(eng, manager=mgr, title=f"网关 巡检 {i}", body="网关 巡检") for i in range(7)]
     monkeypatch.setattr(query, "CANDIDATES", 10)
     monkeypatch.setattr(postgres.PostgresBackend, "rank_all_max", 0)  # always the newest-documents path
     monkeypatch.setattr(postgres.PostgresBackend, "window", 3)
     query._df_cache.clear()
     ids = sorted(SearchDocument.objects.filter(kind="article").values_list("id", flat=True))
-    assert sorted(_titles(eng, "网关")) == sorted(a.title for a in made[-3:])  # the 3 newest ids only
+    assert ids[-1] > 2 * 3  # so two words take the bucket path (a window of most of the index does not)
+    assert sorted(_titles(eng, "网关 巡检")) == sorted(a.title for a in made[-3:])  # the 3 newest ids only
+    assert sorted(_titles(eng, "网关")) == sorted(a.title for a in made[-3:])  # one word: the id walk
     with connection.cursor() as cur:  # written by insert/write and by migration 0004 alike
         cur.execute("SELECT id, tsv @@ %s::tsquery FROM search_searchdocument", [postgres.window_buckets(ids[-1], 10**9)])
         assert all(inside for _id, inside in cur.fetchall())

@@ -180,11 +180,13 @@ class PostgresBackend:
             # and tenancy keep.
             # One word and no condition (staff): its matches are dense enough in the newest documents
             # that walking the id index finds `candidates` sooner than the GIN index lists the window's
-            # matches (bench/README.md), so the buckets are left out and the planner walks.
+            # matches (bench/README.md), so the buckets are left out and the planner walks. Nor are
+            # they used while the window is most of the index: they would prune little, and merging
+            # their posting lists costs.
             with connection.cursor() as cur:
                 cur.execute("SELECT max(id) FROM search_searchdocument")
                 top = int(cur.fetchone()[0] or 0)
-            walk = len(words) == 1 and not where
+            walk = (len(words) == 1 and not where) or top <= 2 * self.window
             sql = (
                 f"SELECT c.id, {rank} AS r "  # noqa: S608
                 f"FROM (SELECT {query} AS q) q, LATERAL (SELECT d.id, d.tsv FROM search_searchdocument d "

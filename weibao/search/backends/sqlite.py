@@ -112,25 +112,30 @@ class SqliteFts5Backend:
             ranking = list(words if rank_words is None else rank_words)
             scores: dict[int, float] = {}
             if ranking:
-                # bm25() counts, for every word of the expression, all the documents containing it: a
+                # bm25() counts, for every phrase of the expression, all the documents containing it: a
                 # word in a quarter of a million documents costs tens of ms. Words that common weigh
                 # almost nothing (low IDF), so only `rank_words` are scored, over the rows the walk found.
-                # With all the words scored (and no date join) the scored rows are the walk's rows, and
-                # SQLite keeps only the best; otherwise the rows of the walk are picked out here.
-                exact = set(ranking) == set(words) and not join
-                scoped = self.scope_query(scope)
-                rank_expr = "{title body} : (" + self.fts_query(ranking, any_word=any_word or not exact) + ")"
+                # The scope's tokens stay out of the scored expression for the same reason (a customer's
+                # "public" and organisation tokens are in tens of thousands of documents each): the rows
+                # are picked out of the walk's here. With all the words scored, no scope and no date
+                # join, the scored rows are the walk's rows, and SQLite keeps only the best.
+                exact = set(ranking) == set(words) and not join and not self.scope_query(scope)
+                rank_expr = "{title body} : (" + self.fts_query(ranking, any_word=any_word) + ")"
                 cur.execute(
                     f"SELECT rowid, bm25(search_fts, {base.TITLE_WEIGHT}, 1.0, 0.0) AS r FROM search_fts "  # noqa: S608
                     f"WHERE search_fts MATCH %s AND rowid >= %s{' ORDER BY r LIMIT %s' if exact else ''}",
-                    [rank_expr + (f" AND {scoped}" if scoped else ""), floor, *([limit] if exact else [])],
+                    [rank_expr, floor, *([limit] if exact else [])],
                 )
                 # bm25() is negative, lower is better: flip it so every backend says "higher is better".
                 scores = {int(i): -float(r) for i, r in cur.fetchall() if int(i) in wanted}
             else:
                 # Every word is that common: title matches first, then the newest (the walk's order).
+                # In scope too (no bm25 here, so its tokens cost only a merge): the title matches a customer
+                # may not read would be most of the rows above the floor.
+                scoped = self.scope_query(scope)
+                title_expr = "title : (" + self.fts_query(words, any_word=any_word) + ")"
                 cur.execute("SELECT rowid FROM search_fts WHERE search_fts MATCH %s AND rowid >= %s",
-                            ["title : (" + self.fts_query(words, any_word=any_word) + ")", floor])
+                            [title_expr + (f" AND {scoped}" if scoped else ""), floor])
                 titled = {int(r[0]) for r in cur.fetchall()}
                 scores = {doc_id: (base.TITLE_WEIGHT if doc_id in titled else 1.0) for doc_id in found}
         # Newer first among equal scores, as the walk found them.

@@ -115,16 +115,20 @@ class SqliteFts5Backend:
                 # bm25() counts, for every phrase of the expression, all the documents containing it: a
                 # word in a quarter of a million documents costs tens of ms. Words that common weigh
                 # almost nothing (low IDF), so only `rank_words` are scored, over the rows the walk found.
-                # The scope's tokens stay out of the scored expression for the same reason (a customer's
-                # "public" and organisation tokens are in tens of thousands of documents each): the rows
-                # are picked out of the walk's here. With all the words scored, no scope and no date
-                # join, the scored rows are the walk's rows, and SQLite keeps only the best.
-                exact = set(ranking) == set(words) and not join and not self.scope_query(scope)
+                # The scope's tokens stay out of an AND's scored expression for the same reason (a customer's
+                # "public" and organisation tokens are in tens of thousands of documents each): the rows are
+                # picked out of the walk's here, and an AND of scored words matches few. An OR of the rare
+                # words of a long text matches up to tens of thousands out of scope: there counting the
+                # scope's documents once is cheaper than returning those rows. With all the words scored,
+                # no date join, and the scope inside the expression, the scored rows are the walk's rows,
+                # and SQLite keeps only the best.
+                scoped = self.scope_query(scope) if any_word else ""
+                exact = set(ranking) == set(words) and not join and (any_word or not self.scope_query(scope))
                 rank_expr = "{title body} : (" + self.fts_query(ranking, any_word=any_word) + ")"
                 cur.execute(
                     f"SELECT rowid, bm25(search_fts, {base.TITLE_WEIGHT}, 1.0, 0.0) AS r FROM search_fts "  # noqa: S608
                     f"WHERE search_fts MATCH %s AND rowid >= %s{' ORDER BY r LIMIT %s' if exact else ''}",
-                    [rank_expr, floor, *([limit] if exact else [])],
+                    [rank_expr + (f" AND {scoped}" if scoped else ""), floor, *([limit] if exact else [])],
                 )
                 # bm25() is negative, lower is better: flip it so every backend says "higher is better".
                 scores = {int(i): -float(r) for i, r in cur.fetchall() if int(i) in wanted}
@@ -138,7 +142,9 @@ class SqliteFts5Backend:
                             [title_expr + (f" AND {scoped}" if scoped else ""), floor])
                 titled = {int(r[0]) for r in cur.fetchall()}
                 scores = {doc_id: (base.TITLE_WEIGHT if doc_id in titled else 1.0) for doc_id in found}
-        # Newer first among equal scores, as the walk found them.
-        order = {doc_id: n for n, doc_id in enumerate(found)}
-        best = sorted(found, key=lambda i: (-scores.get(i, 0.0), order[i]))[:limit]
+        # Newer first among equal scores, as the walk found them (ids descending). Scores are positive, so
+        # the rows left unscored follow every scored one and only the scored rows (often a page) are sorted.
+        best = sorted(scores, key=lambda i: (-scores[i], -i))[:limit]
+        if len(best) < limit:
+            best += [i for i in found if i not in scores][:limit - len(best)]
         return [(i, scores.get(i, 0.0)) for i in best]

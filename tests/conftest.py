@@ -21,6 +21,16 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     return [f"weibao: database={db} queue={settings.QUEUE_URL.split(':', 1)[0]}"]
 
 
+@pytest.fixture(autouse=True)
+def _fresh_config_caches() -> Any:
+    """Each test's database starts over (rolled back), so must the in-process caches of admin-edited data."""
+    from weibao.core.config_cache import clear_local
+
+    clear_local()
+    yield
+    clear_local()
+
+
 @pytest.fixture
 def world(db: Any) -> World:
     return build_world()

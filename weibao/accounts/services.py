@@ -58,7 +58,7 @@ def api_token_revoke(*, actor: User, public_id: str) -> ApiToken:
 
 def api_token_authenticate(raw: str) -> ApiToken | None:
     token = (
-        ApiToken.objects.select_related("user")
+        ApiToken.objects.select_related("user", "user__organisation")
         .filter(key_hash=_hash(raw), revoked_at__isnull=True, user__is_active=True)
         .first()
     )

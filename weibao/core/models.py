@@ -69,3 +69,13 @@ class WorkerHeartbeat(models.Model):
 
     class Meta:
         ordering = ["-period"]
+
+
+class CacheVersion(models.Model):
+    """A counter per in-process cache of admin-edited data; a writer bumps it, every process re-reads on a change."""
+
+    name = models.CharField(max_length=100, primary_key=True)
+    version = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.name}@{self.version}"

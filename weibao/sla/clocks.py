@@ -236,8 +236,11 @@ def _is_staff(user: Any) -> bool:
 def apply_event(ticket: Ticket, event: TicketEvent, clocks: dict[str, Clock]) -> None:
     at = event.created_at
     if not clocks:  # first event seen (normally `created`): start every metric with a target
+        policy = policy_for(ticket)  # the same for every metric: look it up once
+        if policy is None:
+            return
         for metric in Metric.values:
-            c = clock_start(ticket=ticket, metric=metric, at=ticket.created_at)
+            c = clock_start(ticket=ticket, metric=metric, at=ticket.created_at, policy=policy)
             if c is not None:
                 clocks[metric] = c
     if not clocks:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db.models import Count, Q
 
 from weibao.accounts.models import Team, TeamMembership, User
+from weibao.tickets import caches
 from weibao.tickets.models import AssignmentRule, AssignmentStrategy, Ticket
 from weibao.tickets.states import ACTIVE_VALUES
 
@@ -19,9 +20,21 @@ def rule_for(ticket: Ticket) -> AssignmentRule | None:
     return rules.order_by("position", "id").first()
 
 
+def _matches(rule: AssignmentRule, ticket: Ticket) -> bool:
+    return ((rule.organisation_id is None or rule.organisation_id == ticket.organisation_id)
+            and (rule.system_id is None or rule.system_id == ticket.system_id)
+            and (rule.component_id is None or rule.component_id == ticket.component_id)
+            and (rule.type == "" or rule.type == ticket.type))
+
+
+def cached_rule_for(ticket: Ticket) -> AssignmentRule | None:
+    """`rule_for` on the in-process copy of the active rules (same filter, same order), for routing new requests."""
+    return next((rule for rule in caches.rules.get() if _matches(rule, ticket)), None)
+
+
 def team_for(ticket: Ticket) -> Team | None:
     """The first matching rule's team, else the system's responsible team."""
-    rule = rule_for(ticket)
+    rule = cached_rule_for(ticket)
     if rule is not None:
         return rule.team
     if ticket.system_id is not None:

@@ -20,6 +20,7 @@ from weibao.core.errors import NotFound, PermissionDenied, TransitionNotAllowed,
 from weibao.customers.entitlement import entitlement_for
 from weibao.customers.models import Component, Environment, System
 from weibao.tickets import attachments as files
+from weibao.tickets import caches
 from weibao.tickets.events import event_append, events_append_many
 from weibao.tickets.models import (
     Attachment,
@@ -30,7 +31,6 @@ from weibao.tickets.models import (
     MaintenanceCategory,
     Message,
     Priority,
-    PriorityMatrixEntry,
     ResolutionMethod,
     Ticket,
     TicketEvent,
@@ -49,8 +49,7 @@ DEFAULT_MATRIX = {
 
 
 def priority_for(urgency: str, impact: str) -> str:
-    row = PriorityMatrixEntry.objects.filter(urgency=urgency, impact=impact).values_list("priority", flat=True).first()
-    return row or DEFAULT_MATRIX[(urgency, impact)]
+    return caches.matrix.get().get((urgency, impact)) or DEFAULT_MATRIX[(urgency, impact)]
 
 
 def _choice(errors: dict[str, list[str]], name: str, value: Any, choices: Any) -> None:

@@ -14,8 +14,10 @@ from django.utils.translation import gettext as _
 
 from weibao.accounts import access
 from weibao.accounts.models import Organisation, Team, TeamMembership, User
+from weibao.core.config_cache import bump
 from weibao.core.errors import NotFound, PermissionDenied, ValidationFailed
 from weibao.customers.models import Component, System
+from weibao.tickets import caches
 from weibao.tickets.models import (
     AssignmentRule,
     AssignmentStrategy,
@@ -71,6 +73,7 @@ def priority_matrix_set(*, actor: User, cells: Mapping[tuple[str, str], str]) ->
             changed.append(entry)
     PriorityMatrixEntry.objects.bulk_create(created)
     PriorityMatrixEntry.objects.bulk_update(changed, ["priority"])
+    bump(caches.MATRIX)  # bulk writes send no signals
     return clean
 
 

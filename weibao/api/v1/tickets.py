@@ -37,6 +37,9 @@ from weibao.tickets.states import STATUS_CHOICES, TRANSITION_CHOICES, Status, al
 ERRORS = {400: ErrorSerializer, 403: ErrorSerializer, 404: ErrorSerializer}
 
 
+_DATETIME = serializers.DateTimeField()
+
+
 class PersonSerializer(serializers.Serializer):
     username = serializers.CharField()
     name = serializers.CharField(source="__str__")
@@ -94,9 +97,9 @@ class TicketSerializer(serializers.ModelSerializer):
         }
 
     def _when(self) -> Any:
-        # DRF's DateTimeField formats in the current time zone, "Z" for UTC; one field object serves every row.
-        field = self.fields["created_at"]
-        return lambda value: field.to_representation(value) if value else None
+        # DRF's DateTimeField formats in the current time zone, "Z" for UTC. One unbound field serves every
+        # serializer: `self.fields` would copy every declared field (≈ a third of a create's rendering CPU).
+        return lambda value: _DATETIME.to_representation(value) if value else None
 
 
 class TicketDetailSerializer(TicketSerializer):

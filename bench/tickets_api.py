@@ -50,6 +50,8 @@ SETUP = """
 import django; django.setup()
 from django.core.management import call_command
 call_command("migrate", verbosity=0)
+from weibao.demo import sla as demo_sla
+demo_sla.load()  # the default policy as deployed: every new request starts its SLA clocks in the outbox
 from weibao.accounts.models import Contact, Organisation, Role, User
 from weibao.accounts.services import api_token_create
 org, _ = Organisation.objects.get_or_create(code="bench", defaults={"name": "压测单位"})

@@ -1,17 +1,22 @@
 """The outbox: record after-commit work inside the transaction, deliver it from the worker.
 
 Usage from a service:  outbox_put(topic="ticket.event", key=str(event.id), payload={...})
-Handlers register with @outbox_handler("ticket.event") and must be idempotent by key.
+Handlers register with @outbox_handler("ticket.event") (one payload per call) or
+@outbox_batch_handler("ticket.event") (a list of payloads per call) and must be idempotent by key.
+
+A delivery task claims every due message up to BATCH (not only the one it was kicked for), so under
+load one pass serves many events: a batch handler reads the tickets of 100 events in one query
+instead of 100. The tasks of messages already taken by an earlier pass find nothing and return.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 
 from weibao.core import clock
@@ -20,17 +25,50 @@ from weibao.core.models import OutboxMessage
 log = logging.getLogger(__name__)
 
 Handler = Callable[[dict[str, Any]], None]
-_handlers: dict[str, list[Handler]] = {}
+BatchHandler = Callable[[list[dict[str, Any]]], Mapping[str, Exception] | None]
+# Per topic, in registration order: (handler, takes a list). Order matters: SLA clocks before notices, etc.
+_handlers: dict[str, list[tuple[Callable[..., Any], bool]]] = {}
 MAX_ATTEMPTS = 12
 CLAIM_TIMEOUT = timedelta(minutes=5)
+BATCH = 100
 
 
 def outbox_handler(topic: str) -> Callable[[Handler], Handler]:
     def register(fn: Handler) -> Handler:
-        _handlers.setdefault(topic, []).append(fn)
+        _handlers.setdefault(topic, []).append((fn, False))
         return fn
 
     return register
+
+
+def outbox_batch_handler(topic: str) -> Callable[[BatchHandler], BatchHandler]:
+    """Register a handler called with the payloads of every message of the topic in one delivery pass.
+
+    It returns the failures by outbox key (`payload["_key"]`): those messages are retried with backoff, the
+    rest are delivered. If it raises, each message of the pass is retried alone (every handler, in order),
+    so one bad message gets its own backoff and does not hold back the others.
+    """
+    def register(fn: BatchHandler) -> BatchHandler:
+        _handlers.setdefault(topic, []).append((fn, True))
+        return fn
+
+    return register
+
+
+def _run_handlers(topic: str, payloads: list[dict[str, Any]]) -> dict[str, Exception]:
+    """Every handler of the topic over the payloads; the failures by key. Raises only if a batch handler does."""
+    failures: dict[str, Exception] = {}
+    for fn, batch in _handlers.get(topic, []):
+        if batch:
+            failures.update(fn(payloads) or {})
+            continue
+        for payload in payloads:
+            try:
+                fn(payload)
+            except Exception as exc:  # the message is retried with backoff; its neighbours go on
+                log.exception("outbox %s %s failed in %s", topic, payload.get("_key"), getattr(fn, "__qualname__", fn))
+                failures.setdefault(str(payload.get("_key")), exc)
+    return failures
 
 
 def outbox_put(*, topic: str, key: str, payload: dict[str, Any], fresh: bool = False) -> OutboxMessage | None:
@@ -89,19 +127,27 @@ def outbox_deliver(message_id: int) -> bool:
     ).filter(models_q_unclaimed(now)).update(claimed_at=now, attempts=F("attempts") + 1)
     if not claimed:
         return False
-    message = OutboxMessage.objects.get(id=message_id)
+    return _deliver_claimed(OutboxMessage.objects.get(id=message_id))
+
+
+def _deliver_claimed(message: OutboxMessage) -> bool:
     try:
-        for handler in _handlers.get(message.topic, []):
-            handler(message.payload | {"_key": message.key})
+        failures = _run_handlers(message.topic, [message.payload | {"_key": message.key}])
     except Exception as exc:
         log.exception("outbox %s failed", message)
-        delay = timedelta(seconds=min(3600, 2 ** min(message.attempts, 12)))
-        OutboxMessage.objects.filter(id=message_id).update(
-            claimed_at=None, last_error=f"{type(exc).__name__}: {exc}"[:2000], available_at=clock.now() + delay
-        )
+        failures = {message.key: exc}
+    if failures:
+        _failed(message, next(iter(failures.values())))
         return False
-    OutboxMessage.objects.filter(id=message_id).update(delivered_at=clock.now(), last_error="")
+    OutboxMessage.objects.filter(id=message.id).update(delivered_at=clock.now(), last_error="")
     return True
+
+
+def _failed(message: OutboxMessage, exc: Exception) -> None:
+    delay = timedelta(seconds=min(3600, 2 ** min(message.attempts, 12)))
+    OutboxMessage.objects.filter(id=message.id).update(
+        claimed_at=None, last_error=f"{type(exc).__name__}: {exc}"[:2000], available_at=clock.now() + delay
+    )
 
 
 def models_q_unclaimed(now: Any) -> Any:
@@ -110,13 +156,74 @@ def models_q_unclaimed(now: Any) -> Any:
     return Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - CLAIM_TIMEOUT)
 
 
+_CLAIM_SQL = (
+    'UPDATE "core_outboxmessage" SET "claimed_at" = %s, "attempts" = "attempts" + 1 WHERE "id" IN ('
+    'SELECT "id" FROM "core_outboxmessage" WHERE "delivered_at" IS NULL AND "available_at" <= %s AND "attempts" < %s'
+    ' AND ("claimed_at" IS NULL OR "claimed_at" < %s) ORDER BY "available_at", "id" LIMIT %s)'
+    ' AND "delivered_at" IS NULL AND ("claimed_at" IS NULL OR "claimed_at" < %s) RETURNING "id"'
+)
+_CLAIM_SQL_PG = _CLAIM_SQL.replace("LIMIT %s)", "LIMIT %s FOR UPDATE SKIP LOCKED)")
+
+
+def _claim(limit: int) -> list[int]:
+    """Take up to `limit` due, unclaimed messages, oldest first, in one statement; returns their ids.
+
+    UPDATE … RETURNING tells this worker exactly which rows it won: a concurrent claimer's rows fail the
+    outer condition (PostgreSQL re-checks it after the row lock; SKIP LOCKED avoids waiting at all), and
+    SQLite runs one writer at a time.
+    """
+    now = clock.now()
+    adapt = connection.ops.adapt_datetimefield_value
+    stale = adapt(now - CLAIM_TIMEOUT)
+    sql = _CLAIM_SQL_PG if connection.vendor == "postgresql" else _CLAIM_SQL
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [adapt(now), adapt(now), MAX_ATTEMPTS, stale, limit, stale])
+        return sorted(row[0] for row in cursor.fetchall())
+
+
+def outbox_deliver_pending(limit: int = BATCH) -> int:
+    """One delivery pass: claim what is due (up to `limit`), run each topic's handlers once for all of it.
+
+    Returns the number of messages delivered. A topic whose pass raised is retried message by message.
+    """
+    return _pass(limit)[1]
+
+
+def _pass(limit: int) -> tuple[int, int]:
+    ids = _claim(limit)
+    if not ids:
+        return 0, 0
+    messages = list(OutboxMessage.objects.filter(id__in=ids).order_by("available_at", "id"))
+    by_topic: dict[str, list[OutboxMessage]] = {}
+    for message in messages:
+        by_topic.setdefault(message.topic, []).append(message)
+    delivered = 0
+    for topic, group in by_topic.items():
+        if len(group) == 1:
+            delivered += _deliver_claimed(group[0])
+            continue
+        try:
+            failures = _run_handlers(topic, [m.payload | {"_key": m.key} for m in group])
+        except Exception:
+            log.warning("outbox: a pass of %d %r messages failed; retrying them one by one", len(group), topic,
+                        exc_info=True)
+            delivered += sum(1 for m in group if _deliver_claimed(m))
+            continue
+        for m in group:
+            if m.key in failures:
+                _failed(m, failures[m.key])
+        done = [m.id for m in group if m.key not in failures]
+        OutboxMessage.objects.filter(id__in=done).update(delivered_at=clock.now(), last_error="")
+        delivered += len(done)
+    return len(ids), delivered
+
+
 def outbox_sweep(limit: int = 500) -> int:
     """Deliver what is due and not delivered: crashed workers, retries after backoff."""
-    now = clock.now()
-    ids = list(
-        OutboxMessage.objects.filter(delivered_at__isnull=True, available_at__lte=now, attempts__lt=MAX_ATTEMPTS)
-        .filter(models_q_unclaimed(now))
-        .order_by("available_at")
-        .values_list("id", flat=True)[:limit]
-    )
-    return sum(1 for message_id in ids if outbox_deliver(message_id))
+    delivered = 0
+    for _ in range(0, limit, BATCH):
+        claimed, done = _pass(min(BATCH, limit))
+        delivered += done
+        if claimed == 0:
+            break
+    return delivered

@@ -1,6 +1,6 @@
 """Mail we send about requests: receipt (客户回执), staff replies, resolution to confirm, survey, SLA warnings.
 
-Runs from the outbox after commit (`@outbox_handler("ticket.event")`). Each mail is an OutboundMail
+Runs from the outbox after commit (`@outbox_batch_handler("ticket.event")`). Each mail is an OutboundMail
 row keyed by event × kind × recipient, created before sending, so an outbox retry sends only what
 has not gone yet. Headers thread the mails in the customer's client (Message-ID, In-Reply-To,
 References) and mark automatic ones (`Auto-Submitted: auto-generated`, RFC 3834).
@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from weibao.accounts.models import Contact, User
 from weibao.core import clock
 from weibao.core.errors import Conflict, ValidationFailed
-from weibao.core.outbox import outbox_handler
+from weibao.core.outbox import outbox_batch_handler
 from weibao.mail.decisions import contact_language, decision_links_issue
 from weibao.mail.models import InboundMessage, Mailbox, OutboundKind, OutboundMail, OutboundStatus
 from weibao.mail.tokens import reply_address
@@ -220,20 +220,30 @@ def mail_send(*, event: TicketEvent, plan: Planned) -> OutboundMail:
     return row
 
 
-@outbox_handler("ticket.event")
+_EVENT_RELATED = ("ticket", "ticket__requester", "ticket__requester__user", "ticket__assignee", "ticket__team")
+
+
 def on_ticket_event(payload: dict[str, Any]) -> None:
-    event = (
-        TicketEvent.objects.select_related("ticket", "ticket__requester", "ticket__requester__user", "ticket__assignee", "ticket__team")
-        .filter(id=payload["event_id"])
-        .first()
-    )
-    if event is None:
-        return
-    failures: list[str] = []
-    for plan in planned_mails(event):
-        try:
-            mail_send(event=event, plan=plan)
-        except Exception as exc:  # noqa: BLE001 - try every recipient, then fail so the outbox retries the rest
-            failures.append(f"{plan.kind} → {plan.recipient}: {exc}")
+    """One event's mails (what the batch handler does for each event of a pass); raises if any failed."""
+    failures = on_ticket_events([payload])
     if failures:
-        raise RuntimeError("; ".join(failures))
+        raise next(iter(failures.values()))
+
+
+@outbox_batch_handler("ticket.event")
+def on_ticket_events(payloads: list[dict[str, Any]]) -> dict[str, Exception]:
+    """The mails of a pass's events (events read in one query). An event with a refused mail is reported by its
+    key, after every other recipient was tried, so the outbox retries it alone (sent rows are not sent twice)."""
+    keys = {int(p["event_id"]): str(p.get("_key") or p["event_id"]) for p in payloads if p.get("event_id")}
+    events = TicketEvent.objects.select_related(*_EVENT_RELATED).filter(id__in=list(keys)).order_by("id")
+    failures: dict[str, Exception] = {}
+    for event in events:
+        problems: list[str] = []
+        for plan in planned_mails(event):
+            try:
+                mail_send(event=event, plan=plan)
+            except Exception as exc:  # noqa: BLE001 - try every recipient, then fail so the outbox retries the rest
+                problems.append(f"{plan.kind} → {plan.recipient}: {exc}")
+        if problems:
+            failures[keys[event.id]] = RuntimeError("; ".join(problems))
+    return failures

@@ -16,7 +16,7 @@ from django.utils import translation
 
 from weibao.accounts.models import Team
 from weibao.core import clock
-from weibao.core.outbox import outbox_handler
+from weibao.core.outbox import outbox_batch_handler
 from weibao.notify.channels.inapp import notification_text, notifications_create
 from weibao.notify.delivery import delivery_kick
 from weibao.notify.models import Channel, Delivery, WebhookSubscription
@@ -50,38 +50,46 @@ class TicketNotice:
     customer_ids: set[int] = field(default_factory=set)
 
 
-def notice_from_ticket_event(payload: dict[str, Any]) -> TicketNotice | None:
+def notices_from_ticket_events(payloads: list[dict[str, Any]]) -> list[TicketNotice]:
+    """The notices of many events with a fixed number of queries: events, watchers and team leads in one each."""
     # Looked up through the app registry so notify does not depend on the tickets models' import order.
     app_label, model_name = TICKET_EVENT_MODEL.split(".")
     event_model: Any = apps.get_model(app_label, model_name)
-    event = (
+    keys = {int(p["event_id"]): str(p.get("_key") or p["event_id"]) for p in payloads if p.get("event_id")}
+    events = list(
         event_model.objects.select_related("ticket", "ticket__organisation", "ticket__requester", "actor")
-        .filter(id=payload["event_id"])
-        .first()
+        .filter(id__in=list(keys)).order_by("id")
     )
-    if event is None:
-        return None
-    ticket = event.ticket
-    data = dict(event.data or {})
-    internal = bool(data.get("internal", False))
-    staff_ids = {uid for uid in [ticket.assignee_id] if uid}
-    staff_ids |= set(ticket.watchers.values_list("id", flat=True))
-    if ticket.team_id and not ticket.assignee_id:
-        lead_id = Team.objects.filter(id=ticket.team_id).values_list("lead_id", flat=True).first()
-        if lead_id:
-            staff_ids.add(lead_id)
-    customer_ids: set[int] = set()
-    requester = ticket.requester
-    if requester is not None and requester.user_id and event.kind in CUSTOMER_KINDS and not internal:
-        customer_ids.add(requester.user_id)
-    actor = event.actor
-    return TicketNotice(
-        key=payload.get("_key", str(event.id)), kind=event.kind, ticket_public_id=ticket.public_id,
-        ticket_number=ticket.number, subject=ticket.subject, status=str(ticket.status), priority=str(ticket.priority),
-        organisation=ticket.organisation.name, data=data, actor_id=event.actor_id,
-        actor_name=str(actor) if actor is not None else None, occurred_at=event.created_at.isoformat(),
-        internal=internal, team_id=ticket.team_id, staff_ids=staff_ids - {None}, customer_ids=customer_ids,
-    )
+    if not events:
+        return []
+    tickets = {e.ticket_id: e.ticket for e in events}
+    watchers: dict[int, set[int]] = {}
+    through = event_model._meta.get_field("ticket").related_model.watchers.through
+    for ticket_id, user_id in through.objects.filter(ticket_id__in=list(tickets)).values_list("ticket_id", "user_id"):
+        watchers.setdefault(ticket_id, set()).add(user_id)
+    lead_of_team = dict(Team.objects.filter(
+        id__in={t.team_id for t in tickets.values() if t.team_id and not t.assignee_id}).values_list("id", "lead_id"))
+    notices = []
+    for event in events:
+        ticket = event.ticket
+        data = dict(event.data or {})
+        internal = bool(data.get("internal", False))
+        staff_ids = {uid for uid in [ticket.assignee_id] if uid} | watchers.get(ticket.id, set())
+        if ticket.team_id and not ticket.assignee_id and lead_of_team.get(ticket.team_id):
+            staff_ids.add(lead_of_team[ticket.team_id])
+        customer_ids: set[int] = set()
+        requester = ticket.requester
+        if requester is not None and requester.user_id and event.kind in CUSTOMER_KINDS and not internal:
+            customer_ids.add(requester.user_id)
+        actor = event.actor
+        notices.append(TicketNotice(
+            key=keys[event.id], kind=event.kind, ticket_public_id=ticket.public_id,
+            ticket_number=ticket.number, subject=ticket.subject, status=str(ticket.status), priority=str(ticket.priority),
+            organisation=ticket.organisation.name, data=data, actor_id=event.actor_id,
+            actor_name=str(actor) if actor is not None else None, occurred_at=event.created_at.isoformat(),
+            internal=internal, team_id=ticket.team_id, staff_ids=staff_ids - {None}, customer_ids=customer_ids,
+        ))
+    return notices
 
 
 def webhook_payload(notice: TicketNotice) -> dict[str, Any]:
@@ -105,22 +113,35 @@ def chat_payload(notice: TicketNotice) -> dict[str, str]:
     return {"title": f"[{notice.ticket_number}] {notice.priority.upper()}", "body": f"{line}\n{link}"}
 
 
-def notice_dispatch(notice: TicketNotice) -> list[Delivery]:
+@dataclass
+class Targets:
+    """The remote targets a pass of notices may fan out to, read once per pass."""
+
+    subscriptions: list[WebhookSubscription]
+    chat_teams: dict[int, Team]
+
+    @classmethod
+    def load(cls) -> Targets:
+        return cls(subscriptions=list(WebhookSubscription.objects.filter(is_active=True)),
+                   chat_teams={t.id: t for t in Team.objects.exclude(chat_webhook="")})
+
+
+def notice_dispatch(notice: TicketNotice, targets_of_pass: Targets | None = None) -> list[Delivery]:
     """Fan one notice out to every channel, in one transaction; remote sends start after commit."""
     created: list[Delivery] = []
     now = clock.now()
+    known = targets_of_pass or Targets.load()
     with transaction.atomic():
         recipients = (notice.staff_ids | notice.customer_ids) - {notice.actor_id}
         notifications_create(event_key=notice.key, kind=notice.kind, user_ids=recipients,  # type: ignore[arg-type]
                              ticket_public_id=notice.ticket_public_id, ticket_number=notice.ticket_number,
                              subject=notice.subject, data=_small(notice.data))
         targets: list[Delivery] = []
-        if notice.team_id and notice.kind in CHAT_KINDS and not notice.internal:
-            team = Team.objects.filter(id=notice.team_id).exclude(chat_webhook="").first()
-            if team is not None:
-                targets.append(Delivery(channel=Channel.CHAT, target=f"team:{team.id}", team=team,
-                                        payload=chat_payload(notice)))
-        for sub in WebhookSubscription.objects.filter(is_active=True):
+        team = known.chat_teams.get(notice.team_id) if notice.team_id else None
+        if team is not None and notice.kind in CHAT_KINDS and not notice.internal:
+            targets.append(Delivery(channel=Channel.CHAT, target=f"team:{team.id}", team=team,
+                                    payload=chat_payload(notice)))
+        for sub in known.subscriptions:
             if sub.wants(notice.kind):
                 targets.append(Delivery(channel=Channel.WEBHOOK, target=f"webhook:{sub.id}", subscription=sub,
                                         payload=webhook_payload(notice)))
@@ -144,8 +165,16 @@ def _small(data: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in data.items() if isinstance(v, str | int | bool) and len(str(v)) <= 200}
 
 
-@outbox_handler("ticket.event")
-def on_ticket_event(payload: dict[str, Any]) -> None:
-    notice = notice_from_ticket_event(payload)
-    if notice is not None:
-        notice_dispatch(notice)
+@outbox_batch_handler("ticket.event")
+def on_ticket_events(payloads: list[dict[str, Any]]) -> dict[str, Exception]:
+    failures: dict[str, Exception] = {}
+    notices = notices_from_ticket_events(payloads)
+    if not notices:
+        return failures
+    targets = Targets.load()
+    for notice in notices:
+        try:
+            notice_dispatch(notice, targets)
+        except Exception as exc:  # noqa: BLE001 - this event is retried with backoff; the others are done
+            failures[notice.key] = exc
+    return failures

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.db.models import Q
 
-from weibao.core.outbox import outbox_handler, outbox_put
+from weibao.core.outbox import outbox_batch_handler, outbox_handler, outbox_put
 from weibao.search import tokenizer
 from weibao.search.index import index_object, index_objects, register_source, sources
 from weibao.search.models import SearchDocument
@@ -19,6 +19,15 @@ log = logging.getLogger(__name__)
 def on_ticket_event(payload: dict[str, Any]) -> None:
     if "ticket" in sources():
         index_object("ticket", int(payload["ticket_id"]))
+
+
+def on_ticket_events(payloads: list[dict[str, Any]]) -> None:
+    """A delivery pass's events: each ticket re-read once, all of them in one index write."""
+    if "ticket" not in sources():
+        return
+    ticket_ids = sorted({int(p["ticket_id"]) for p in payloads if p.get("ticket_id")})
+    for start in range(0, len(ticket_ids), 500):
+        index_objects("ticket", ticket_ids[start:start + 500])
 
 
 DICTIONARY_CHUNK = 2000  # documents per outbox message: each delivery stays short, a big reindex is resumable
@@ -65,5 +74,5 @@ def register() -> None:
         register_source(TicketSource())
     except ImportError:  # tickets app without models yet: articles are still searchable
         log.debug("search: tickets are not indexed (weibao.tickets.models has no Ticket)")
-    outbox_handler("ticket.event")(on_ticket_event)
+    outbox_batch_handler("ticket.event")(on_ticket_events)
     outbox_handler("search.dictionary")(on_dictionary_changed)

@@ -7,7 +7,10 @@ while every paused span stays excluded.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -36,6 +39,52 @@ def contract_for(ticket: Ticket) -> Contract | None:
     return qs.order_by("-end_date", "-id").first()
 
 
+@dataclass
+class _PassCache:
+    policies: dict[tuple[int, int | None], Policy | None] = field(default_factory=dict)
+    targets: dict[tuple[int, str, str, str], int | None] = field(default_factory=dict)
+    calendars: dict[int, WorkCalendar] = field(default_factory=dict)
+    steps: dict[tuple[int, str], list[EscalationStep]] = field(default_factory=dict)
+
+
+_pass: ContextVar[_PassCache | None] = ContextVar("sla_pass", default=None)
+_due_deferred: ContextVar[set[int] | None] = ContextVar("sla_due_deferred", default=None)
+
+
+@contextmanager
+def sla_pass() -> Iterator[None]:
+    """Inside, policies, targets, calendars and escalation steps are read once (an outbox pass of many events:
+    a burst of new requests asks the same questions of the same few policies). Admin edits land between passes."""
+    token = _pass.set(_PassCache())
+    try:
+        yield
+    finally:
+        _pass.reset(token)
+
+
+@contextmanager
+def _due_sync_once(ticket_id: int) -> Iterator[None]:
+    """Clock changes inside copy the ticket's earliest due time once at the end, not once per clock."""
+    pending: set[int] = set()
+    token = _due_deferred.set(pending)
+    try:
+        yield
+    finally:
+        _due_deferred.reset(token)
+    for tid in sorted(pending | {ticket_id}):
+        ticket_due_sync(tid)
+
+
+def _policy_cached(ticket: Ticket) -> Policy | None:
+    cache = _pass.get()
+    if cache is None:
+        return policy_for(ticket)
+    key = (ticket.organisation_id, ticket.system_id)
+    if key not in cache.policies:
+        cache.policies[key] = policy_for(ticket)
+    return cache.policies[key]
+
+
 def policy_for(ticket: Ticket) -> Policy | None:
     """The contract's own policy, else the policy of its service level, else the default policy."""
     contract = contract_for(ticket)
@@ -51,9 +100,36 @@ def policy_for(ticket: Ticket) -> Policy | None:
 
 def target_minutes(policy: Policy, metric: str, priority: str, request_type: str) -> int | None:
     """A target for the request type wins over the one for any type."""
+    cache = _pass.get()
+    key = (policy.id, metric, priority, request_type)
+    if cache is not None and key in cache.targets:
+        return cache.targets[key]
     rows = {t.request_type: t.minutes for t in Target.objects.filter(policy=policy, metric=metric, priority=priority,
                                                                      request_type__in=[request_type, ""])}
-    return rows.get(request_type, rows.get(""))
+    minutes = rows.get(request_type, rows.get(""))
+    if cache is not None:
+        cache.targets[key] = minutes
+    return minutes
+
+
+def _calendar(c: Clock) -> WorkCalendar:
+    cache = _pass.get()
+    if cache is None:
+        return work_calendar(c.calendar)
+    if c.calendar_id not in cache.calendars:
+        cache.calendars[c.calendar_id] = work_calendar(c.calendar)
+    return cache.calendars[c.calendar_id]
+
+
+def _steps(c: Clock) -> list[EscalationStep]:
+    cache = _pass.get()
+    key = (c.policy_id, c.metric)
+    if cache is not None and key in cache.steps:
+        return cache.steps[key]
+    steps = list(EscalationStep.objects.filter(policy_id=c.policy_id, metric=c.metric))
+    if cache is not None:
+        cache.steps[key] = steps
+    return steps
 
 
 # --- replay --------------------------------------------------------------------------------------
@@ -109,21 +185,26 @@ def step_seconds(c: Clock, step: EscalationStep) -> int:
     return c.target_minutes * 60 * step.percent // 100 + step.extra_minutes * 60
 
 
-def refresh(c: Clock) -> None:
-    """Recompute the derived fields from the log and save them."""
-    wc = work_calendar(c.calendar)
-    r = replay(list(c.events.all()))
+def refresh(c: Clock, *, log: list[ClockEvent] | None = None) -> None:
+    """Recompute the derived fields from the log and save them. `log`: the clock's whole log, when the caller
+    has it (a clock it just started), so it is not read back."""
+    wc = _calendar(c)
+    r = replay(log if log is not None else list(c.events.all()))
     c.consumed_seconds = consumed(wc, r)
     c.running_since = r.running_since
     c.due_at = position_moment(wc, r, c.target_minutes * 60)
     c.next_step_at = None
     if c.state == ClockState.RUNNING:
-        fired = set(c.firings.values_list("step_id", flat=True))
-        moments = [position_moment(wc, r, step_seconds(c, s))
-                   for s in EscalationStep.objects.filter(policy_id=c.policy_id, metric=c.metric) if s.id not in fired]
+        steps = _steps(c)
+        fired = set(c.firings.values_list("step_id", flat=True)) if steps and log is None else set()
+        moments = [position_moment(wc, r, step_seconds(c, s)) for s in steps if s.id not in fired]
         c.next_step_at = min((m for m in moments if m is not None), default=None)
     c.save()
-    ticket_due_sync(c.ticket_id)
+    deferred = _due_deferred.get()
+    if deferred is not None:
+        deferred.add(c.ticket_id)
+    else:
+        ticket_due_sync(c.ticket_id)
 
 
 def ticket_due_sync(ticket_id: int) -> None:
@@ -137,26 +218,24 @@ def ticket_due_sync(ticket_id: int) -> None:
     ticket_due_set(ticket_id=ticket_id, due_at=earliest)
 
 
-def _log(c: Clock, kind: str, at: datetime, **data: Any) -> None:
-    ClockEvent.objects.create(clock=c, kind=kind, at=at, data=data)
+def _log(c: Clock, kind: str, at: datetime, **data: Any) -> ClockEvent:
+    return ClockEvent.objects.create(clock=c, kind=kind, at=at, data=data)
 
 
 # --- transitions of a clock -----------------------------------------------------------------------
-def clock_start(*, ticket: Ticket, metric: str, at: datetime, policy: Policy | None = None) -> Clock | None:
-    policy = policy or policy_for(ticket)
-    if policy is None:
-        return None
-    minutes = target_minutes(policy, metric, ticket.priority, ticket.type)
-    if minutes is None:
-        return None
-    c, created = Clock.objects.get_or_create(
-        ticket=ticket, metric=metric,
-        defaults={"policy": policy, "calendar": policy.calendar, "target_minutes": minutes, "started_at": at},
-    )
-    if created:
-        _log(c, "started", at, target_minutes=minutes, policy=policy.name, calendar=policy.calendar.name,
-             priority=ticket.priority, type=ticket.type)
-        refresh(c)
+def _clock_insert(ticket: Ticket, metric: str, at: datetime, policy: Policy, minutes: int) -> Clock:
+    """A new clock written once with its derived fields (its log is the one `started` event, nothing has fired).
+
+    The caller (applying the ticket's first event) holds the ticket's cursor lock and read no clocks: only the
+    event cursor starts clocks, so none can exist.
+    """
+    c = Clock(ticket=ticket, metric=metric, policy=policy, calendar=policy.calendar, target_minutes=minutes, started_at=at)
+    started = ClockEvent(kind="started", at=at, data={"target_minutes": minutes, "policy": policy.name,
+                                                     "calendar": policy.calendar.name, "priority": ticket.priority,
+                                                     "type": ticket.type})
+    refresh(c, log=[started])
+    started.clock = c
+    started.save(force_insert=True)
     return c
 
 
@@ -236,13 +315,13 @@ def _is_staff(user: Any) -> bool:
 def apply_event(ticket: Ticket, event: TicketEvent, clocks: dict[str, Clock]) -> None:
     at = event.created_at
     if not clocks:  # first event seen (normally `created`): start every metric with a target
-        policy = policy_for(ticket)  # the same for every metric: look it up once
+        policy = _policy_cached(ticket)  # the same for every metric: look it up once
         if policy is None:
             return
         for metric in Metric.values:
-            c = clock_start(ticket=ticket, metric=metric, at=ticket.created_at, policy=policy)
-            if c is not None:
-                clocks[metric] = c
+            minutes = target_minutes(policy, metric, ticket.priority, ticket.type)
+            if minutes is not None:  # the locked read found no clock: insert without asking again
+                clocks[metric] = _clock_insert(ticket, metric, ticket.created_at, policy, minutes)
     if not clocks:
         return
     pause = set(next(iter(clocks.values())).policy.pause_statuses or [])
@@ -282,14 +361,23 @@ def _plan_presented(c: Clock) -> bool:
     return c.metric == Metric.SOLUTION_PLAN and c.events.filter(kind="stopped", data__reason="solution_plan_presented").exists()
 
 
+def cursors_ensure(ticket_ids: list[int]) -> None:
+    """Every ticket's cursor row, in one statement (a concurrent worker's rows are left as they are)."""
+    TicketCursor.objects.bulk_create([TicketCursor(ticket_id=t) for t in ticket_ids], ignore_conflicts=True)
+
+
 @transaction.atomic
-def clocks_apply_ticket_events(ticket_id: int, up_to_event_id: int) -> int:
-    """Apply, once and in order, every not yet applied event of the ticket up to the given id."""
-    try:
-        with transaction.atomic():
-            TicketCursor.objects.get_or_create(ticket_id=ticket_id)
-    except IntegrityError:
-        pass  # created by a concurrent worker; the lock below waits for it
+def clocks_apply_ticket_events(ticket_id: int, up_to_event_id: int, *, cursor_made: bool = False) -> int:
+    """Apply, once and in order, every not yet applied event of the ticket up to the given id.
+
+    `cursor_made`: the caller already ensured the cursor row (`cursors_ensure`, one statement for a pass).
+    """
+    if not cursor_made:
+        try:
+            with transaction.atomic():
+                TicketCursor.objects.get_or_create(ticket_id=ticket_id)
+        except IntegrityError:
+            pass  # created by a concurrent worker; the lock below waits for it
     cursor = TicketCursor.objects.select_for_update().filter(ticket_id=ticket_id).first()
     if cursor is None or cursor.last_event_id >= up_to_event_id:
         return 0
@@ -299,8 +387,9 @@ def clocks_apply_ticket_events(ticket_id: int, up_to_event_id: int) -> int:
     # Locked, so the sweeper (SKIP LOCKED) leaves them alone while they change, and what it wrote before is read fresh.
     clocks = {c.metric: c for c in Clock.objects.select_for_update(of=("self",)).select_related("policy", "calendar")
               .filter(ticket_id=ticket_id)}
-    for event in events:
-        apply_event(ticket, event, clocks)
+    with _due_sync_once(ticket_id):
+        for event in events:
+            apply_event(ticket, event, clocks)
     cursor.last_event_id = up_to_event_id
     cursor.save(update_fields=["last_event_id"])
     return len(events)

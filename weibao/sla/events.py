@@ -5,23 +5,44 @@ from __future__ import annotations
 from typing import Any
 
 from weibao.accounts.models import STAFF_ROLES, User
-from weibao.core.outbox import outbox_handler
+from weibao.core.outbox import outbox_batch_handler
 from weibao.tickets.models import TicketEvent
 
 
-@outbox_handler("ticket.event")
-def on_ticket_event(payload: dict[str, Any]) -> None:
-    from weibao.sla.clocks import clocks_apply_ticket_events
+@outbox_batch_handler("ticket.event")
+def on_ticket_events(payloads: list[dict[str, Any]]) -> dict[str, Exception]:
+    """A delivery pass's events: each ticket's clocks advanced once, to its newest event of the pass.
 
-    ticket_id = payload.get("ticket_id")
-    event_id = payload.get("event_id")
-    if not ticket_id or not event_id:
-        return
-    if not TicketEvent.objects.filter(id=event_id).exists():
-        return
-    clocks_apply_ticket_events(int(ticket_id), int(event_id))
-    if payload.get("kind") == "escalated":
-        escalation_notify(int(event_id), key=str(payload.get("_key") or event_id))
+    One ticket's failure (its own transaction) is reported for that ticket's messages only.
+    """
+    from weibao.sla.clocks import clocks_apply_ticket_events, cursors_ensure, sla_pass
+
+    wanted = [(str(p.get("_key") or p["event_id"]), int(p["ticket_id"]), int(p["event_id"]), p.get("kind"))
+              for p in payloads if p.get("ticket_id") and p.get("event_id")]
+    existing = set(TicketEvent.objects.filter(id__in=[e for _k, _t, e, _kind in wanted]).values_list("id", flat=True))
+    up_to: dict[int, int] = {}
+    keys: dict[int, list[str]] = {}
+    for key, ticket_id, event_id, _kind in wanted:
+        if event_id in existing:
+            up_to[ticket_id] = max(up_to.get(ticket_id, 0), event_id)
+            keys.setdefault(ticket_id, []).append(key)
+    failures: dict[str, Exception] = {}
+    if not up_to:
+        return failures
+    cursors_ensure(list(up_to))
+    with sla_pass():
+        for ticket_id, event_id in up_to.items():
+            try:
+                clocks_apply_ticket_events(ticket_id, event_id, cursor_made=True)
+            except Exception as exc:  # noqa: BLE001 - this ticket's messages are retried; the others are done
+                failures.update({key: exc for key in keys[ticket_id]})
+    for key, _ticket_id, event_id, kind in wanted:
+        if kind == "escalated" and event_id in existing and key not in failures:
+            try:
+                escalation_notify(event_id, key=key)
+            except Exception as exc:  # noqa: BLE001
+                failures[key] = exc
+    return failures
 
 
 def escalation_notify(event_id: int, *, key: str) -> int:

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from tests.knowledge.factories import article, world_articles
 from weibao.knowledge.models import Audience
-from weibao.search import tokenizer
+from weibao.search import query, tokenizer
 from weibao.search.models import SearchDocument, UserWord
 from weibao.search.query import Filters, search, snippet
 
@@ -54,6 +54,31 @@ def test_snippet_window_moves_to_the_match() -> None:
     text = "无关内容。" * 200 + "这里说明了证书更新的步骤。" + "其他。" * 100
     out = snippet(text, ["证书"], size=40)
     assert out.startswith("…") and "<mark>证书</mark>" in out and out.endswith("…")
+
+
+def test_snippet_window_is_the_one_with_most_different_terms() -> None:
+    import random
+
+    def reference(text: str, terms: list[str], size: int) -> str:  # the definition, window by window
+        text = " ".join(text.split())
+        pattern = query._pattern(terms)
+        matches = list(pattern.finditer(text))[:200] if pattern else []
+        start, best = 0, -1
+        for i, m in enumerate(matches):
+            window = {x.group(0).lower() for x in matches[i:i + query.SNIPPET_WINDOW_MATCHES] if x.end() <= m.start() + size}
+            if len(window) > best:
+                best, start = len(window), m.start()
+        start = max(0, start - size // 4) if matches else 0
+        piece = text[start:start + size]
+        return ("…" if start > 0 else "") + query.highlight(piece, terms) + ("…" if start + size < len(text) else "")
+
+    rng = random.Random(7)
+    vocabulary = ["网关", "超时", "ab", "abc", "登录", "Reset", "服务", "长长的无关内容", "x", "filler"]
+    for _ in range(300):
+        text = " ".join(rng.choice(vocabulary) for _ in range(rng.randint(0, 300)))
+        terms = rng.sample(vocabulary[:7], rng.randint(0, 4))
+        size = rng.choice([8, 40, 160])
+        assert snippet(text, terms, size) == reference(text, terms, size)
 
 
 def test_user_dictionary_keeps_product_names_whole(world) -> None:

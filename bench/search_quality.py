@@ -73,6 +73,7 @@ def main() -> None:
             backend.write(rows)
         for row in rows:
             df.update(set(row.body.split()))
+    backend.refresh_word_counts()  # as after a reindex (and hourly): common words' counts from the snapshot
     took = time.perf_counter() - started
     print(f"backend={backend.name} tokenizer={tokenizer.engine()} corpus={len(corpus)} queries={len(queries)} "
           f"indexed in {took:.1f}s ({len(corpus) / took:,.0f} docs/s)")

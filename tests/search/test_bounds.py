@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import Iterator
 
 import pytest
 from django.db import connection
@@ -162,3 +163,101 @@ def test_postgres_window_keeps_the_newest_documents_and_every_tsvector_names_its
                     [postgres.window_buckets(ids[-1] + postgres.BUCKET, 1)])
         assert cur.fetchone()[0] == 0  # a bucket past the newest id holds nothing
     query._df_cache.clear()
+
+
+@pytest.fixture
+def fresh_counts(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    from weibao.search.backends import sqlite
+
+    monkeypatch.setattr(sqlite, "_counts", None)
+    query._df_cache.clear()
+    yield
+    sqlite._counts = None  # the snapshot table is rolled back with the test
+    query._df_cache.clear()
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="search_word_count is SQLite's")
+def test_sqlite_word_counts_snapshot_holds_the_true_counts_of_common_words_only(
+        world, fresh_counts, monkeypatch: pytest.MonkeyPatch) -> None:
+    from weibao.search.backends import sqlite
+    from weibao.search.index import reindex
+
+    eng, mgr = world.users["engineer"], world.users["manager"]
+    for i in range(5):
+        article(eng, manager=mgr, title=f"网关 巡检 {i}", body="网关 网关 证书")
+    for i in range(2):
+        article(eng, manager=mgr, title=f"证书 {i}", body="罕见")
+    # "vpublic" is the visibility token of the meta column, in every document: not a word of the texts
+    article(eng, manager=mgr, title="vpublic 说明", body="说明")
+    monkeypatch.setattr(sqlite, "COMMON_MIN_DOCS", 3)
+    reindex()  # a reindex rewrites the snapshot
+    with connection.cursor() as cur:
+        cur.execute("SELECT term, docs FROM search_word_count")
+        snapshot = dict(cur.fetchall())
+    assert snapshot["网关"] == 5 and snapshot["证书"] == 7  # documents, not occurrences; title or body
+    assert "罕见" not in snapshot and "vpublic" not in snapshot  # rare; a filter token
+    backend = sqlite.SqliteFts5Backend()
+    for i in range(2):  # after the snapshot: the common word's count is the snapshot's, the rare one counted
+        article(eng, manager=mgr, title=f"网关 罕见 新 {i}", body="网关")
+    assert backend.doc_freq("网关", 10_001) == 5
+    assert backend.doc_freq("罕见", 10_001) == 4
+    assert backend.doc_freq("vpublic", 10_001) == 1  # counted over titles and bodies
+    assert backend.doc_freq("网关", 3) == 3  # capped like a count
+    assert backend.refresh_word_counts() >= 3
+    with connection.cursor() as cur:
+        cur.execute("SELECT term, docs FROM search_word_count WHERE term IN ('网关', '罕见', '证书')")
+        assert dict(cur.fetchall()) == {"网关": 7, "罕见": 4, "证书": 7}
+    assert backend.doc_freq("网关", 10_001) == 7  # the new snapshot, read again at once
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's AND through the rare words")
+def test_sqlite_and_through_the_rare_words_keeps_only_documents_with_every_word(
+        world, monkeypatch: pytest.MonkeyPatch) -> None:
+    from weibao.search.backends import sqlite
+
+    eng, mgr = world.users["engineer"], world.users["manager"]
+    for i in range(6):
+        article(eng, manager=mgr, title=f"系统 登录 {i}", body="系统 登录 说明")
+    complete = article(eng, manager=mgr, title="蓝鲸 授权", body="系统 登录 蓝鲸 许可证")
+    article(eng, manager=mgr, title="蓝鲸 许可证 另一篇", body="登录")  # the rare words without 系统
+    article(eng, manager=mgr, title="蓝鲸 授权", body="系统 登录")  # without 许可证
+    monkeypatch.setattr(query, "DF_CAP", 5)  # 系统 and 登录 are common here: not scored, checked on the rows
+    query._df_cache.clear()
+    backend = sqlite.SqliteFts5Backend()
+    words = ["系统", "登录", "蓝鲸", "许可证"]
+    rare = [w for w in words if query.doc_freq(backend, w) < query.DF_CAP]
+    assert rare == ["蓝鲸", "许可证"]
+    assert sqlite._fold("é") == "e" and "e" in sqlite._tokens("caf é", {"e"})  # as unicode61 remove_diacritics compares
+    with connection.cursor() as cur:
+        found = backend._all_words_among_rare(cur, words, rare, query.scope(eng, Filters()))
+    want = list(SearchDocument.objects.filter(kind="article", ref_id=complete.id).values_list("id", flat=True))
+    assert found == want
+    hits = search(actor=eng, q="系统 登录 蓝鲸 许可证").hits
+    assert [h.title for h in hits if h.matched_all] == [complete.title]
+    monkeypatch.setattr(sqlite, "VERIFY_MAX", 0)  # too many rows for the check: the full AND, same answer
+    with connection.cursor() as cur:
+        assert backend._all_words_among_rare(cur, words, rare, query.scope(eng, Filters())) is None
+    assert [h.title for h in search(actor=eng, q="系统 登录 蓝鲸 许可证").hits if h.matched_all] == [complete.title]
+    query._df_cache.clear()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL ranks every match of a rare OR")
+def test_postgres_or_of_many_matches_ranks_the_newest_window(world, monkeypatch: pytest.MonkeyPatch) -> None:
+    from weibao.search.backends import postgres
+
+    eng, mgr = world.users["engineer"], world.users["manager"]
+    made = [article(eng, manager=mgr, title=f"蓝鲸 {i}", body="授权") for i in range(8)]
+    ids = {a.id: SearchDocument.objects.get(kind="article", ref_id=a.id).id for a in made}
+    top = max(ids.values())
+    monkeypatch.setattr(postgres.PostgresBackend, "window", 1)  # an index "much larger" than the window
+    backend = postgres.PostgresBackend()
+    where = query.scope(eng, Filters())
+    # the whole OR expected to match 8 documents, ranked on about 8 → all of them
+    monkeypatch.setattr(postgres, "RANK_ALL_ROWS", 100)
+    every = backend.match(["蓝鲸", "授权"], any_word=True, scope=where, limit=50, candidates=50, estimate=8)
+    assert sorted(i for i, _s in every) == sorted(ids.values())
+    # expected to match as many documents as there are ids, 4 ranked: a window of the 4 newest ids
+    monkeypatch.setattr(postgres, "RANK_ALL_ROWS", 4)
+    newest = backend.match(["蓝鲸", "授权"], any_word=True, scope=where, limit=50, candidates=50, estimate=top)
+    assert sorted(i for i, _s in newest) == sorted(i for i in ids.values() if i > top - 4)
+    assert len(newest) == 4

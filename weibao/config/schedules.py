@@ -70,3 +70,10 @@ def mail_poll_task() -> None:
 @db_periodic_task(crontab(minute="7"))
 def ticket_auto_close_task() -> None:
     ticket_auto_close_due()
+
+
+@db_periodic_task(crontab(minute="23"))
+def search_word_counts_task() -> None:
+    from weibao.search.index import refresh_word_counts
+
+    refresh_word_counts()

@@ -208,4 +208,10 @@ def reindex(kinds: Sequence[str] | None = None, *, batch_size: int = 1000,
             if progress:
                 progress(kind, seen, total)
         done[kind] = seen
+    backend.refresh_word_counts()  # most words' counts moved (SQLite: one pass over the index)
     return done
+
+
+def refresh_word_counts() -> int:
+    """The hourly refresh of the common words' counts `doc_freq` reads (config/schedules.py)."""
+    return get_backend().refresh_word_counts()

@@ -71,6 +71,10 @@ class SearchBackend(Protocol):
 
     def clear(self) -> None: ...
 
+    def refresh_word_counts(self) -> int:
+        """Refresh what `doc_freq` reads common words' counts from, where the backend keeps it itself."""
+        ...
+
     def doc_freq(self, word: str, cap: int) -> int:
         """How many documents contain the word, counted up to `cap` (cheap for common words)."""
         ...

@@ -61,6 +61,10 @@ def window_buckets(top: int, window: int) -> str:
     return " | ".join(f"'~b{n}'" for n in range(max(0, top - window + 1) // BUCKET, max(0, top) // BUCKET + 1))
 
 
+# An OR of rare words expected to match more documents than this ranks the newest of them (see match()).
+RANK_ALL_ROWS = 2500
+
+
 class PostgresBackend:
     name = "postgresql"
     rank_all_max: int | None = 10_000
@@ -130,6 +134,10 @@ class PostgresBackend:
             params.append(scope.created_to)
         return "".join(f" AND {s}" for s in sql), params
 
+    def refresh_word_counts(self) -> int:
+        """Nothing to do: the counts of common words are ANALYZE's statistics (autovacuum keeps them)."""
+        return 0
+
     def doc_freq(self, word: str, cap: int) -> int:
         """Counting reads a heap row per match (GIN holds no counts): up to `cap` rows scattered over the
         table, 20–180 ms cold at 1M documents, for every word of a long query. A word common enough
@@ -142,6 +150,12 @@ class PostgresBackend:
             cur.execute("SELECT count(*) FROM (SELECT 1 FROM search_searchdocument "
                         "WHERE tsv @@ plainto_tsquery('simple', %s) LIMIT %s) s", [word, cap])
             return int(cur.fetchone()[0])
+
+    @staticmethod
+    def _top() -> int:
+        with connection.cursor() as cur:
+            cur.execute("SELECT max(id) FROM search_searchdocument")
+            return int(cur.fetchone()[0] or 0)
 
     def match(self, words: Sequence[str], *, any_word: bool, scope: Scope, limit: int, candidates: int,
               estimate: int | None = None, anchor: str | None = None,
@@ -158,21 +172,44 @@ class PostgresBackend:
         rank_all = estimate is not None and self.rank_all_max is not None and estimate <= self.rank_all_max
         rank = f"ts_rank('{{0.1, 0.2, {1.0 / base.TITLE_WEIGHT}, 1.0}}', c.tsv, q.q, 1)"
         if rank_all and anchor is not None and not any_word and len(words) > 1:
-            # The GIN index looks up the rare word only (intersecting with a word in every other
-            # document reads that word's whole posting list); the other words are checked on its rows.
+            # The GIN index looks up the rare words only (intersecting with a word in every other
+            # document reads that word's whole posting list; the posting lists of words in at most
+            # DF_CAP documents are short), and the other words are checked on the rows they leave: a long
+            # description's AND read every row of its rarest word, most of them without the next rare one.
+            rare = list(dict.fromkeys([anchor, *(rank_words or ())]))
+            lookup = " && ".join(["plainto_tsquery('simple', %s)"] * len(rare))
             sql = (
                 f"WITH c AS MATERIALIZED (SELECT d.id, d.tsv FROM search_searchdocument d "  # noqa: S608
-                f"WHERE d.tsv @@ plainto_tsquery('simple', %s){where}) "
+                f"WHERE d.tsv @@ ({lookup}){where}) "
                 f"SELECT c.id, {rank} AS r FROM c, (SELECT {query} AS q) q WHERE c.tsv @@ q.q ORDER BY r DESC LIMIT %s"
             )
-            args = [anchor, *params, *words, limit]
+            args = [*rare, *params, *words, limit]
         elif rank_all:
-            sql = (
-                f"SELECT c.id, {rank} AS r "  # noqa: S608
-                f"FROM (SELECT {query} AS q) q, LATERAL (SELECT d.id, d.tsv FROM search_searchdocument d "
-                f"WHERE d.tsv @@ q.q{where}) c ORDER BY r DESC LIMIT %s"
-            )
-            args = [*words, *params, limit]
+            # Every match is read from the table to be ranked, a heap row each, scattered (≈ 15 ms per 1,000
+            # rows cold at 1M documents). An OR (a long description's rare words) expected to match more than
+            # RANK_ALL_ROWS ranks the matches among the newest ids only, in a window sized to hold about
+            # RANK_ALL_ROWS of them if the matches are spread evenly (the buckets keep the GIN lookup inside
+            # it), as the other paths rank only the newest matches. An index not much larger than `window`
+            # (the quality bench's) ranks every match.
+            top = self._top() if any_word and estimate is not None and estimate > RANK_ALL_ROWS else 0
+            span = -(-top * RANK_ALL_ROWS // max(1, estimate or 1))
+            if top > 2 * self.window and span < top:
+                # `d.id + 0`: checked on the rows the GIN lookup returns, not through the primary key (the
+                # planner ANDed a bitmap of every id in the window: 15 ms for 290,000 ids); the buckets
+                # already keep the lookup to the window, give or take a bucket.
+                sql = (
+                    f"SELECT c.id, {rank} AS r "  # noqa: S608
+                    f"FROM (SELECT {query} AS q) q, LATERAL (SELECT d.id, d.tsv FROM search_searchdocument d "
+                    f"WHERE d.tsv @@ (q.q && %s::tsquery) AND d.id + 0 > %s{where}) c ORDER BY r DESC LIMIT %s"
+                )
+                args = [*words, window_buckets(top, span), top - span, *params, limit]
+            else:
+                sql = (
+                    f"SELECT c.id, {rank} AS r "  # noqa: S608
+                    f"FROM (SELECT {query} AS q) q, LATERAL (SELECT d.id, d.tsv FROM search_searchdocument d "
+                    f"WHERE d.tsv @@ q.q{where}) c ORDER BY r DESC LIMIT %s"
+                )
+                args = [*words, *params, limit]
         else:
             # Many matches: the newest `candidates` of those among the newest `window` documents. The
             # window bounds the rows read whichever plan the planner picks (the GIN index with the
@@ -183,9 +220,7 @@ class PostgresBackend:
             # matches (bench/README.md), so the buckets are left out and the planner walks. Nor are
             # they used while the window is most of the index: they would prune little, and merging
             # their posting lists costs.
-            with connection.cursor() as cur:
-                cur.execute("SELECT max(id) FROM search_searchdocument")
-                top = int(cur.fetchone()[0] or 0)
+            top = self._top()
             walk = (len(words) == 1 and not where) or top <= 2 * self.window
             sql = (
                 f"SELECT c.id, {rank} AS r "  # noqa: S608

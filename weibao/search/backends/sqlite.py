@@ -2,16 +2,59 @@
 
 from __future__ import annotations
 
+import time
+import unicodedata
 from collections.abc import Sequence
 from typing import Any
 
-from django.db import connection
+from django.db import connection, transaction
 
 from weibao.search.backends import base
 from weibao.search.backends.base import IndexRow, Scope, _insert_documents, _tok
 
+# An AND query's rare words are walked alone when they leave at most this many documents, whose text is
+# then checked for the common words (see _all_words_among_rare).
+VERIFY_MAX = 200
+
+
+def _fold(token: str) -> str:
+    """A token as unicode61 with remove_diacritics compares it: letters without their accents (tokens are
+    already lower-case and NFKC-folded by the tokenizer)."""
+    if token.isascii():
+        return token
+    return "".join(c for c in unicodedata.normalize("NFKD", token) if not unicodedata.combining(c))
+
+
+def _tokens(text: str, wanted: set[str]) -> set[str]:
+    """The tokens of an indexed text, folded (accents off) only when the words are not all there as they
+    are and the text has something to fold: folding every token of a long body costs."""
+    tokens = set(text.split())
+    if wanted <= tokens or unicodedata.is_normalized("NFKD", text):
+        return tokens
+    return {_fold(t) for t in tokens}
+
+
 # What migration search/0002 creates (a migration keeps its own copy).
 FTS5_TABLE = "CREATE VIRTUAL TABLE search_fts USING fts5(title, body, meta, tokenize = 'unicode61 remove_diacritics 2')"
+
+# Words in at least this many documents have their count in search_word_count (migration search/0005),
+# refreshed after a reindex and every hour (`refresh_word_counts`); rarer words are counted when asked.
+COMMON_MIN_DOCS = 1000
+COUNTS_SECONDS = 300.0
+_counts: tuple[float, dict[str, int]] | None = None
+
+
+def common_words() -> dict[str, int]:
+    """Documents per word for the words of search_word_count, cached a few minutes per process (the
+    table is a snapshot anyway): counting a word in 10,001+ documents costs FTS5 about 1 ms, ×20 words
+    for a long description seen for the first time."""
+    global _counts
+    now = time.monotonic()
+    if _counts is None or now - _counts[0] >= COUNTS_SECONDS:
+        with connection.cursor() as cur:
+            cur.execute("SELECT term, docs FROM search_word_count")
+            _counts = (now, {str(t): int(d) for t, d in cur.fetchall()})
+    return _counts[1]
 
 
 class SqliteFts5Backend:
@@ -42,6 +85,23 @@ class SqliteFts5Backend:
         with connection.cursor() as cur:
             cur.execute("DROP TABLE search_fts")
             cur.execute(FTS5_TABLE)
+
+    def refresh_word_counts(self) -> int:
+        """Rewrite the snapshot of the words in COMMON_MIN_DOCS or more documents from FTS5's own term
+        list (`fts5vocab`, 'row': documents per term; one pass over the index, ≈ 2–4 s at 1M documents).
+        The filter tokens of the `meta` column are terms of the same table; they are left out, so a word
+        that happens to spell one ("o12") is counted over titles and bodies instead. Returns the words kept."""
+        with transaction.atomic(), connection.cursor() as cur:
+            cur.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.search_fts_rows USING fts5vocab(main, search_fts, 'row')")
+            cur.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.search_fts_cols USING fts5vocab(main, search_fts, 'col')")
+            cur.execute("DELETE FROM search_word_count")
+            cur.execute("INSERT INTO search_word_count (term, docs) SELECT term, doc FROM temp.search_fts_rows "
+                        "WHERE doc >= %s AND term NOT IN (SELECT term FROM temp.search_fts_cols WHERE col = 'meta')",
+                        [COMMON_MIN_DOCS])
+            kept = int(cur.rowcount)
+        global _counts
+        _counts = None
+        return kept
 
     @staticmethod
     def _quote(word: str) -> str:
@@ -89,10 +149,40 @@ class SqliteFts5Backend:
         return " JOIN search_searchdocument d ON d.id = search_fts.rowid", " AND " + " AND ".join(sql), params
 
     def doc_freq(self, word: str, cap: int) -> int:
+        """A common word's count from the snapshot (search_word_count); any other word is counted, up to
+        `cap` (fewer than COMMON_MIN_DOCS rows unless it became common since the snapshot)."""
+        common = common_words().get(word)
+        if common is not None:
+            return min(cap, common)
         with connection.cursor() as cur:
             cur.execute("SELECT count(*) FROM (SELECT rowid FROM search_fts WHERE search_fts MATCH %s LIMIT %s)",
                         ["{title body} : " + self._quote(word), cap])
             return int(cur.fetchone()[0])
+
+    def _all_words_among_rare(self, cur: Any, words: Sequence[str], rank_words: Sequence[str] | None,
+                              scope: Scope) -> list[int] | None:
+        """The documents in scope with every word, newest first, found through the rare words: None when
+        that does not pay (no common word in the query, or the rare words together are in more than
+        VERIFY_MAX documents). An AND with a word in hundreds of thousands of documents costs FTS5 10–25 ms
+        at 1M documents even when the rare words leave a dozen rows (every word of a long description is
+        ANDed first); the rows the rare words find are checked for the common ones in their indexed text
+        (stored by FTS5), which is the text FTS5 matched: tokens split on spaces (see the tokenizer)."""
+        if rank_words is None or not rank_words or set(rank_words) >= set(words):
+            return None
+        join, dates, date_params = self._dates(scope)
+        cur.execute(f"SELECT search_fts.rowid FROM search_fts{join} WHERE search_fts MATCH %s{dates} "  # noqa: S608
+                    "ORDER BY search_fts.rowid DESC LIMIT %s",
+                    [self._expression(rank_words, any_word=False, scope=scope), *date_params, VERIFY_MAX + 1])
+        ids = [int(r[0]) for r in cur.fetchall()]
+        if len(ids) > VERIFY_MAX:
+            return None
+        if not ids:
+            return []
+        common = {_fold(w) for w in words} - {_fold(w) for w in rank_words}
+        cur.execute(f"SELECT rowid, title, body FROM search_fts WHERE rowid IN ({', '.join(['%s'] * len(ids))})",  # noqa: S608
+                    ids)
+        have = {int(i) for i, title, body in cur.fetchall() if common <= _tokens(f"{title} {body}", common)}
+        return [i for i in ids if i in have]
 
     def match(self, words: Sequence[str], *, any_word: bool, scope: Scope, limit: int, candidates: int,
               estimate: int | None = None, anchor: str | None = None,
@@ -102,10 +192,12 @@ class SqliteFts5Backend:
         expr = self._expression(words, any_word=any_word, scope=scope)
         join, dates, date_params = self._dates(scope)
         with connection.cursor() as cur:
-            # Walking the match newest first without scoring is cheap (FTS5 merges the doclists).
-            cur.execute(f"SELECT search_fts.rowid FROM search_fts{join} WHERE search_fts MATCH %s{dates} "  # noqa: S608
-                        "ORDER BY search_fts.rowid DESC LIMIT %s", [expr, *date_params, candidates])
-            found = [int(r[0]) for r in cur.fetchall()]
+            found = None if any_word else self._all_words_among_rare(cur, words, rank_words, scope)
+            if found is None:
+                # Walking the match newest first without scoring is cheap (FTS5 merges the doclists).
+                cur.execute(f"SELECT search_fts.rowid FROM search_fts{join} WHERE search_fts MATCH %s{dates} "  # noqa: S608
+                            "ORDER BY search_fts.rowid DESC LIMIT %s", [expr, *date_params, candidates])
+                found = [int(r[0]) for r in cur.fetchall()]
             if not found:
                 return []
             floor, wanted = found[-1], set(found)

@@ -21,13 +21,16 @@ def on_ticket_event(payload: dict[str, Any]) -> None:
         index_object("ticket", int(payload["ticket_id"]))
 
 
+CHUNK = 1
+
+
 def on_ticket_events(payloads: list[dict[str, Any]]) -> None:
     """A delivery pass's events: each ticket re-read once, all of them in one index write."""
     if "ticket" not in sources():
         return
     ticket_ids = sorted({int(p["ticket_id"]) for p in payloads if p.get("ticket_id")})
-    for start in range(0, len(ticket_ids), 500):
-        index_objects("ticket", ticket_ids[start:start + 500])
+    for start in range(0, len(ticket_ids), CHUNK):
+        index_objects("ticket", ticket_ids[start:start + CHUNK])
 
 
 DICTIONARY_CHUNK = 2000  # documents per outbox message: each delivery stays short, a big reindex is resumable

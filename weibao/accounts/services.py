@@ -57,13 +57,15 @@ def api_token_revoke(*, actor: User, public_id: str) -> ApiToken:
 
 
 def api_token_authenticate(raw: str) -> ApiToken | None:
-    token = (
+    # key_hash is unique: no ORDER BY to compile or sort (this runs on every API request)
+    found = list(
         ApiToken.objects.select_related("user", "user__organisation")
         .filter(key_hash=_hash(raw), revoked_at__isnull=True, user__is_active=True)
-        .first()
+        .order_by()[:1]
     )
-    if token is None:
+    if not found:
         return None
+    token = found[0]
     now = clock.now()
     # Write at most once a minute: the token is used on every request.
     if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):

@@ -21,11 +21,11 @@ def on_ticket_event(payload: dict[str, Any]) -> None:
         index_object("ticket", int(payload["ticket_id"]))
 
 
-CHUNK = 1
+CHUNK = 10  # tickets per transaction: fewer commits, yet short enough not to hold SQLite's one write lock long
 
 
 def on_ticket_events(payloads: list[dict[str, Any]]) -> None:
-    """A delivery pass's events: each ticket re-read once, all of them in one index write."""
+    """A delivery pass's events: each ticket re-read and re-indexed once, however many events it had."""
     if "ticket" not in sources():
         return
     ticket_ids = sorted({int(p["ticket_id"]) for p in payloads if p.get("ticket_id")})

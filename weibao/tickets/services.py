@@ -106,8 +106,8 @@ def ticket_create(*, actor: User | None, organisation: Organisation, subject: st
         if access.is_customer(actor):
             if actor.organisation_id != organisation.id:
                 raise NotFound(_("组织不存在。"))
-            if requester is None:
-                requester = Contact.objects.filter(user=actor).first()
+            if requester is None:  # the customer's own contact (one-to-one: nothing to order)
+                requester = next(iter(Contact.objects.filter(user=actor).order_by()[:1]), None)
         elif not access.is_staff(actor):
             raise PermissionDenied(_("您无权提交服务请求。"))
     errors: dict[str, list[str]] = {}

@@ -135,7 +135,7 @@ _q = urlsplit(QUEUE_URL)
 _queue_name = env.str("WEIBAO_QUEUE_NAME", "weibao")
 if _q.scheme == "sqlite":
     HUEY: dict[str, object] = {
-        "huey_class": "huey.SqliteHuey",
+        "huey_class": "weibao.core.queue.EmbeddedHuey",
         "name": _queue_name,
         "filename": _q.path or str(DATA_DIR / "queue.sqlite3"),
     }

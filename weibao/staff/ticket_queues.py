@@ -41,8 +41,7 @@ class Queue:
 class Sort:
     key: str
     label: Promise
-    order: tuple[str, ...]
-    prepare: Callable[[QuerySet[Ticket]], QuerySet[Ticket]] | None = None
+    order: tuple[str, ...]  # keyset order: plain columns ending with the id (the due sort reads Ticket.due_at)
 
 
 def _sla_hook(name: str) -> Callable[..., Any] | None:
@@ -130,9 +129,3 @@ def sort_by_key(key: str, queue: Queue | None = None) -> Sort:
     return next((s for s in available if s.key == key), available[0])
 
 
-
-def order_for(queue: Queue, sort: Sort, qs: QuerySet[Ticket]) -> tuple[QuerySet[Ticket], tuple[str, ...]]:
-    """The keyset order for a queue (the sort's fields, ending with the id), with what the sort needs annotated."""
-    if sort.prepare is not None:
-        qs = sort.prepare(qs)
-    return qs, sort.order

@@ -24,7 +24,7 @@ from weibao.core.keyset import keyset_page
 from weibao.core.panels import conversation_extras, render_panels
 from weibao.staff import ticket_forms as tf
 from weibao.staff.access import staff_required
-from weibao.staff.ticket_queues import order_for, queue_by_key, queues, sort_by_key, sorts
+from weibao.staff.ticket_queues import queue_by_key, queues, sort_by_key, sorts
 from weibao.tickets import selectors, services, services_work
 from weibao.tickets.models import Ticket
 from weibao.tickets.states import DONE, TRANSITIONS, By, allowed_transitions
@@ -74,9 +74,8 @@ def ticket_queue(request: HttpRequest) -> HttpResponse:
     sort = sort_by_key(request.GET.get("sort", ""), queue)
     filters = tf.QueueFilterForm(request.GET)
     qs = queue.filter(selectors.ticket_list_for(actor, **list_filters(filters)), actor, clock.now())
-    qs, order = order_for(queue, sort, qs)
     qs = qs.select_related(None).select_related(*QUEUE_RELATED).only(*QUEUE_FIELDS)
-    page = keyset_page(qs, order, request.GET.get("after"), _page_size(request), late_join=True)
+    page = keyset_page(qs, sort.order, request.GET.get("after"), _page_size(request), late_join=True)
     params = request.GET.copy()
     params.pop("after", None)
     next_params = params.copy()

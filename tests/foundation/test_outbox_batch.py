@@ -123,3 +123,22 @@ def test_a_pass_costs_far_fewer_queries_per_event_than_single_deliveries(
     # Per-ticket work remains (each ticket's clocks in its own transaction, its search rows), but the reads
     # that every event repeated (the event, its ticket, watchers, team leads, subscriptions, policy) are shared.
     assert len(many) < 10 * len(one) * 0.6, (len(one), len(many))
+
+
+def test_a_long_pass_gives_back_what_it_has_not_reached(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[str] = []
+    outbox.outbox_handler("test.single")(lambda payload: seen.append(payload["_key"]))
+    kicked: list[list[int]] = []
+    monkeypatch.setattr(outbox, "_kick_many", kicked.append)
+    monkeypatch.setattr(outbox, "PASS_SECONDS", 0.0)  # every message after the first is "too late"
+    try:
+        ids = [m.id for m in (outbox_put(topic="test.single", key=k, payload={}) for k in "abc") if m is not None]
+        assert outbox_deliver_pending() == 1
+        assert seen == ["a"]
+        given_back = OutboxMessage.objects.filter(id__in=ids[1:])
+        assert all(m.claimed_at is None and m.attempts == 0 and m.delivered_at is None for m in given_back)
+        assert kicked == [ids[1:]]  # another pass is asked for at once, not at the next sweep
+        monkeypatch.setattr(outbox, "PASS_SECONDS", 60.0)
+        assert outbox_deliver_pending() == 2 and seen == ["a", "b", "c"]
+    finally:
+        outbox._handlers.pop("test.single", None)

@@ -12,6 +12,7 @@ instead of 100. The tasks of messages already taken by an earlier pass find noth
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import Any
@@ -31,6 +32,7 @@ _handlers: dict[str, list[tuple[Callable[..., Any], bool]]] = {}
 MAX_ATTEMPTS = 12
 CLAIM_TIMEOUT = timedelta(minutes=5)
 BATCH = 100
+PASS_SECONDS = 60.0  # a pass stops taking up its claimed messages after this; the rest are given back
 
 
 def outbox_handler(topic: str) -> Callable[[Handler], Handler]:
@@ -189,16 +191,41 @@ def outbox_deliver_pending(limit: int = BATCH) -> int:
     return _pass(limit)[1]
 
 
+def _groups(messages: list[OutboxMessage]) -> list[tuple[str, list[OutboxMessage]]]:
+    """A batch topic's messages go together; any other topic's one at a time (its handlers take one anyway)."""
+    by_topic: dict[str, list[OutboxMessage]] = {}
+    for message in messages:
+        by_topic.setdefault(message.topic, []).append(message)
+    groups: list[tuple[str, list[OutboxMessage]]] = []
+    for topic, group in by_topic.items():
+        if any(batch for _fn, batch in _handlers.get(topic, [])):
+            groups.append((topic, group))
+        else:
+            groups.extend((topic, [m]) for m in group)
+    return groups
+
+
+def _release(ids: list[int]) -> None:
+    """Give back claimed, untouched messages (the attempt did not happen) and ask for another pass."""
+    OutboxMessage.objects.filter(id__in=ids, delivered_at__isnull=True).update(claimed_at=None,
+                                                                           attempts=F("attempts") - 1)
+    _kick_many(ids[:BATCH])
+
+
 def _pass(limit: int) -> tuple[int, int]:
     ids = _claim(limit)
     if not ids:
         return 0, 0
     messages = list(OutboxMessage.objects.filter(id__in=ids).order_by("available_at", "id"))
-    by_topic: dict[str, list[OutboxMessage]] = {}
-    for message in messages:
-        by_topic.setdefault(message.topic, []).append(message)
+    groups = _groups(messages)
     delivered = 0
-    for topic, group in by_topic.items():
+    started = time.monotonic()
+    for i, (topic, group) in enumerate(groups):
+        if i and time.monotonic() - started > PASS_SECONDS:
+            # A long pass (dictionary re-cuts, a slow SMTP server) must not sit on claims it will not reach
+            # before CLAIM_TIMEOUT, when another worker would take them over and run them twice.
+            _release([m.id for _t, rest in groups[i:] for m in rest])
+            break
         if len(group) == 1:
             delivered += _deliver_claimed(group[0])
             continue

@@ -142,3 +142,39 @@ def test_a_long_pass_gives_back_what_it_has_not_reached(monkeypatch: pytest.Monk
         assert outbox_deliver_pending() == 2 and seen == ["a", "b", "c"]
     finally:
         outbox._handlers.pop("test.single", None)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_passes_deliver_each_message_exactly_once() -> None:
+    import threading
+
+    from django.db import connections
+
+    seen: list[str] = []
+    guard = threading.Lock()
+
+    def handler(payloads: list[dict[str, Any]]) -> None:
+        with guard:
+            seen.extend(p["_key"] for p in payloads)
+
+    outbox.outbox_batch_handler("test.race")(handler)
+    try:
+        OutboxMessage.objects.bulk_create(OutboxMessage(topic="test.race", key=str(i), payload={}, available_at=clock.now())
+                                          for i in range(120))
+
+        def worker() -> None:
+            try:
+                while outbox_deliver_pending(7):
+                    pass
+            finally:
+                connections.close_all()
+
+        threads = [threading.Thread(target=worker) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        assert sorted(seen, key=int) == [str(i) for i in range(120)]  # every key once: no loss, no double run
+        assert not OutboxMessage.objects.filter(topic="test.race", delivered_at__isnull=True).exists()
+    finally:
+        outbox._handlers.pop("test.race", None)

@@ -63,16 +63,16 @@ def sla_pass() -> Iterator[None]:
 
 
 @contextmanager
-def _due_sync_once(ticket_id: int) -> Iterator[None]:
-    """Clock changes inside copy the ticket's earliest due time once at the end, not once per clock."""
+def _due_sync_once() -> Iterator[None]:
+    """Clock changes inside copy their ticket's earliest due time once at the end, not once per clock."""
     pending: set[int] = set()
     token = _due_deferred.set(pending)
     try:
         yield
     finally:
         _due_deferred.reset(token)
-    for tid in sorted(pending | {ticket_id}):
-        ticket_due_sync(tid)
+    for ticket_id in sorted(pending):
+        ticket_due_sync(ticket_id)
 
 
 def _policy_cached(ticket: Ticket) -> Policy | None:
@@ -387,7 +387,7 @@ def clocks_apply_ticket_events(ticket_id: int, up_to_event_id: int, *, cursor_ma
     # Locked, so the sweeper (SKIP LOCKED) leaves them alone while they change, and what it wrote before is read fresh.
     clocks = {c.metric: c for c in Clock.objects.select_for_update(of=("self",)).select_related("policy", "calendar")
               .filter(ticket_id=ticket_id)}
-    with _due_sync_once(ticket_id):
+    with _due_sync_once():
         for event in events:
             apply_event(ticket, event, clocks)
     cursor.last_event_id = up_to_event_id

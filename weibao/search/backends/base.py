@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -81,11 +81,12 @@ class SearchBackend(Protocol):
 
     def match(self, words: Sequence[str], *, any_word: bool, scope: Scope, limit: int, candidates: int,
               estimate: int | None = None, anchor: str | None = None,
-              rank_words: Sequence[str] | None = None) -> list[tuple[int, float]]:
+              rank_words: Sequence[str] | None = None, dfs: Mapping[str, int] | None = None) -> list[tuple[int, float]]:
         """Document ids with a relevance score (higher is better), best first, of the `candidates`
         newest matching documents in scope; `estimate`: at most this many documents match, all of
         them containing `anchor` (the rarest word of an AND query); `rank_words`: the words worth
-        scoring (None: all)."""
+        scoring (None: all); `dfs`: the documents per word the caller chose the words by (counted, or a
+        snapshot), which a backend may use instead of counting them again."""
         ...
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.db import connection, transaction
@@ -159,7 +159,7 @@ class PostgresBackend:
 
     def match(self, words: Sequence[str], *, any_word: bool, scope: Scope, limit: int, candidates: int,
               estimate: int | None = None, anchor: str | None = None,
-              rank_words: Sequence[str] | None = None) -> list[tuple[int, float]]:
+              rank_words: Sequence[str] | None = None, dfs: Mapping[str, int] | None = None) -> list[tuple[int, float]]:
         if not words:
             return []
         # One plainto_tsquery per word, bound as parameters: no tsquery syntax can come from the user.

@@ -12,7 +12,7 @@ from tests.knowledge.factories import article
 from weibao.core.outbox import outbox_sweep
 from weibao.knowledge.models import Audience
 from weibao.search import backends, query
-from weibao.search.backends import meta_text
+from weibao.search.backends import base, meta_text
 from weibao.search.models import SearchDocument
 from weibao.search.query import Filters, search
 
@@ -261,3 +261,62 @@ def test_postgres_or_of_many_matches_ranks_the_newest_window(world, monkeypatch:
     newest = backend.match(["蓝鲸", "授权"], any_word=True, scope=where, limit=50, candidates=50, estimate=top)
     assert sorted(i for i, _s in newest) == sorted(i for i in ids.values() if i > top - 4)
     assert len(newest) == 4
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite scores an AND's few rows from their text")
+def test_sqlite_scores_the_and_rows_from_their_text_exactly_as_fts5_bm25(world, monkeypatch: pytest.MonkeyPatch) -> None:
+    from weibao.search.backends import sqlite
+
+    eng, mgr = world.users["engineer"], world.users["manager"]
+    for i in range(6):
+        article(eng, manager=mgr, title=f"系统 登录 {i}", body="系统 登录 说明")
+    # the rare words in the title, repeated in the body, in texts of different lengths
+    article(eng, manager=mgr, title="蓝鲸 授权", body="系统 登录 蓝鲸 许可证 cafe")
+    article(eng, manager=mgr, title="蓝鲸 许可证 一篇 很长的 标题", body="系统 登录 许可证 许可证 许可证 cafe 说明 " * 5)
+    article(eng, manager=mgr, title="说明", body="系统 登录 蓝鲸 蓝鲸 许可证 cafe")
+    monkeypatch.setattr(query, "DF_CAP", 6)  # 系统 and 登录 are common here: not scored, checked on the rows
+    query._df_cache.clear()
+    backend = sqlite.SqliteFts5Backend()
+    words = ["系统", "登录", "蓝鲸", "许可证", "cafe"]
+    dfs = {w: query.doc_freq(backend, w) for w in words}
+    rare = [w for w in words if dfs[w] < query.DF_CAP]
+    assert rare == ["蓝鲸", "许可证", "cafe"]
+    where = query.scope(eng, Filters())
+    texts: dict[int, tuple[str, str]] = {}
+    with connection.cursor() as cur:
+        found = backend._all_words_among_rare(cur, words, rare, where, texts)
+        assert found is not None and len(found) == 3 and set(texts) == set(found)
+        mine = backend._bm25(cur, texts, rare, dfs)
+        cur.execute("SELECT rowid, -bm25(search_fts, %s, 1.0, 0.0) FROM search_fts WHERE search_fts MATCH %s",
+                    [base.TITLE_WEIGHT, "{title body} : (" + backend.fts_query(rare, any_word=False) + ")"])
+        fts5 = dict(cur.fetchall())
+    assert mine == pytest.approx(fts5, rel=1e-12) and len(set(mine.values())) == 3
+    # match() with the words' counts scores so; without them bm25() does: the same ranking and scores
+    with_dfs = backend.match(words, any_word=False, scope=where, limit=10, candidates=10, rank_words=rare, dfs=dfs)
+    without = backend.match(words, any_word=False, scope=where, limit=10, candidates=10, rank_words=rare)
+    assert [i for i, _s in with_dfs] == [i for i, _s in without] == sorted(fts5, key=lambda i: -fts5[i])
+    assert [s for _i, s in with_dfs] == pytest.approx([s for _i, s in without], rel=1e-12)
+    query._df_cache.clear()
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's one-statement walk and scoring")
+def test_sqlite_or_scores_the_newest_candidates_only_equal_scores_newest_first(world) -> None:
+    from weibao.search.backends import sqlite
+
+    eng, mgr = world.users["engineer"], world.users["manager"]
+    best = article(eng, manager=mgr, title="蓝鲸 授权 蓝鲸", body="蓝鲸 授权")  # the best match, and the oldest
+    same = [article(eng, manager=mgr, title=f"说明 {i}", body="蓝鲸 说明") for i in range(5)]  # equal scores
+    ids = [SearchDocument.objects.get(kind="article", ref_id=a.id).id for a in [best, *same]]
+    backend = sqlite.SqliteFts5Backend()
+    where = query.scope(eng, Filters())
+    every = backend.match(["蓝鲸", "授权"], any_word=True, scope=where, limit=3, candidates=10)
+    assert [i for i, _s in every] == [ids[0], ids[5], ids[4]]  # best first, then the newest of the equal ones
+    assert every[1][1] == every[2][1] < every[0][1]
+    # only the 4 newest matches are candidates: the best (oldest) one is not ranked
+    newest = backend.match(["蓝鲸", "授权"], any_word=True, scope=where, limit=10, candidates=4)
+    assert [i for i, _s in newest] == [ids[5], ids[4], ids[3], ids[2]]
+    # a customer's scope is inside the walk: internal documents are never candidates
+    article(eng, manager=mgr, title="蓝鲸 授权 内部", body="蓝鲸", audience=Audience.INTERNAL)
+    customer = query.scope(world.users["customer_a"], Filters())
+    assert [i for i, _s in backend.match(["蓝鲸", "授权"], any_word=True, scope=customer, limit=2, candidates=2)] == [
+        ids[5], ids[4]]

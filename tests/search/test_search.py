@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import html
+import re
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -70,15 +73,24 @@ def test_snippet_window_is_the_one_with_most_different_terms() -> None:
                 best, start = len(window), m.start()
         start = max(0, start - size // 4) if matches else 0
         piece = text[start:start + size]
-        return ("…" if start > 0 else "") + query.highlight(piece, terms) + ("…" if start + size < len(text) else "")
+        return ("…" if start > 0 else "") + marked(piece, pattern) + ("…" if start + size < len(text) else "")
+
+    def marked(text: str, pattern: re.Pattern[str] | None) -> str:  # case-insensitive regex, escaped pieces
+        if pattern is None:
+            return html.escape(text)
+        return "".join(html.escape(part) if i % 2 == 0 else f"<mark>{html.escape(part)}</mark>"
+                       for i, part in enumerate(re.split(f"({pattern.pattern})", text, flags=pattern.flags)))
 
     rng = random.Random(7)
     vocabulary = ["网关", "超时", "ab", "abc", "登录", "Reset", "服务", "长长的无关内容", "x", "filler"]
-    for _ in range(300):
-        text = " ".join(rng.choice(vocabulary) for _ in range(rng.randint(0, 300)))
-        terms = rng.sample(vocabulary[:7], rng.randint(0, 4))
-        size = rng.choice([8, 40, 160])
-        assert snippet(text, terms, size) == reference(text, terms, size)
+    ascii_words = ["reset", "Reset", "RESET", "password", "pass", "Word", "ab", "abc", "x", "a&b", "<i>"]
+    for words in (vocabulary, ascii_words):  # ASCII text and terms take the lower-cased path
+        for _ in range(300):
+            text = " ".join(rng.choice(words) for _ in range(rng.randint(0, 300)))
+            terms = rng.sample(words[:7], rng.randint(0, 4))
+            size = rng.choice([8, 40, 160])
+            assert snippet(text, terms, size) == reference(text, terms, size)
+            assert query.highlight(text, terms) == marked(text, query._pattern(terms))
 
 
 def test_user_dictionary_keeps_product_names_whole(world) -> None:

@@ -9,9 +9,11 @@ number of documents a common word matches.
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 import re
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from html import escape  # what django.utils.html.escape runs, without its lazy-string wrapper (thousands of calls a page)
@@ -195,26 +197,44 @@ def _pattern(terms: list[str]) -> re.Pattern[str] | None:
 
 
 @functools.lru_cache(maxsize=256)
-def _compiled(terms: tuple[str, ...]) -> re.Pattern[str] | None:
+def _compiled(terms: tuple[str, ...], flags: int = re.IGNORECASE) -> re.Pattern[str] | None:
     # Built once per query text, not for each of a page's ~60 titles, snippets and windows (a long
     # description's 24 terms escaped, sorted and joined each time: ≈ 2 ms a page).
     kept = [t for t in terms if t]
     if not kept:
         return None
-    return re.compile("|".join(re.escape(t) for t in sorted(kept, key=len, reverse=True)), re.IGNORECASE)
+    return re.compile("|".join(re.escape(t) for t in sorted(kept, key=len, reverse=True)), flags)
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled_lower(terms: tuple[str, ...]) -> re.Pattern[str] | None:
+    # For ASCII terms in ASCII text: the lower-cased terms in the lower-cased text find what the
+    # IGNORECASE pattern finds (ASCII letters fold only among themselves) at the same offsets, ≈ 6×
+    # faster for a long description's 24 alternatives (Python's re tries each of them at every
+    # position, and case-insensitively that is slow).
+    if not all(t.isascii() for t in terms):
+        return None
+    return _compiled(tuple(t.lower() for t in terms), 0)
+
+
+def _spans(text: str, terms: list[str]) -> Iterator[tuple[int, int]]:
+    """Where the terms are in the text, case ignored, left to right, the longest term first at a place."""
+    key = tuple(terms)
+    lower = _compiled_lower(key) if text.isascii() else None
+    if lower is not None:
+        return (m.span() for m in lower.finditer(text.lower()))
+    pattern = _compiled(key)
+    return (m.span() for m in pattern.finditer(text)) if pattern is not None else iter(())
 
 
 def highlight(text: str, terms: list[str]) -> str:
     """HTML-escaped text with the terms in <mark>; safe to insert into a page as it is."""
-    pattern = _pattern(terms)
-    if pattern is None:
-        return escape(text)
     out: list[str] = []
     pos = 0
-    for m in pattern.finditer(text):
-        out.append(escape(text[pos:m.start()]))
-        out.append(f"<mark>{escape(m.group(0))}</mark>")
-        pos = m.end()
+    for first, last in _spans(text, terms):
+        out.append(escape(text[pos:first]))
+        out.append(f"<mark>{escape(text[first:last])}</mark>")
+        pos = last
     out.append(escape(text[pos:]))
     return "".join(out)
 
@@ -222,15 +242,13 @@ def highlight(text: str, terms: list[str]) -> str:
 def snippet(text: str, terms: list[str], size: int = SNIPPET_CHARS) -> str:
     """The window of `size` characters with the most different terms in it, highlighted."""
     text = " ".join(text.split())
-    pattern = _pattern(terms)
-    matches = list(pattern.finditer(text[:MAX_SNIPPET_SCAN])) if pattern else []
-    matches = matches[:200]
+    scanned = text[:MAX_SNIPPET_SCAN]
+    found = [(first, last, scanned[first:last].lower()) for first, last in itertools.islice(_spans(scanned, terms), 200)]
     start = 0
-    if matches:
+    if found:
         # The window opening at each match holds the next matches (at most SNIPPET_WINDOW_MATCHES) that end
         # within `size`; matches do not overlap, so both ends only move forward: one pass, counting the
         # distinct terms in the window (a long description's page of hits made ~200 matches × 40 sets per hit).
-        found = [(m.start(), m.end(), m.group(0).lower()) for m in matches]
         counts: dict[str, int] = {}
         best, end = -1, 0
         for i, (first, _end, _term) in enumerate(found):

@@ -124,14 +124,18 @@ class SqliteFts5Backend:
         list (`fts5vocab`, 'row': documents per term; one pass over the index, ≈ 2–4 s at 1M documents).
         The filter tokens of the `meta` column are terms of the same table; they are left out, so a word
         that happens to spell one ("o12") is counted over titles and bodies instead. Returns the words kept."""
-        with transaction.atomic(), connection.cursor() as cur:
+        # The scan reads outside any transaction (WAL: writers go on meanwhile); only the few thousand rows
+        # it kept are written under the write lock, which every request's write would otherwise wait seconds for.
+        with connection.cursor() as cur:
             cur.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.search_fts_rows USING fts5vocab(main, search_fts, 'row')")
             cur.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.search_fts_cols USING fts5vocab(main, search_fts, 'col')")
+            cur.execute("SELECT term, doc FROM temp.search_fts_rows WHERE doc >= %s AND term NOT IN "
+                        "(SELECT term FROM temp.search_fts_cols WHERE col = 'meta')", [COMMON_MIN_DOCS])
+            rows = cur.fetchall()
+        with transaction.atomic(), connection.cursor() as cur:
             cur.execute("DELETE FROM search_word_count")
-            cur.execute("INSERT INTO search_word_count (term, docs) SELECT term, doc FROM temp.search_fts_rows "
-                        "WHERE doc >= %s AND term NOT IN (SELECT term FROM temp.search_fts_cols WHERE col = 'meta')",
-                        [COMMON_MIN_DOCS])
-            kept = int(cur.rowcount)
+            cur.executemany("INSERT INTO search_word_count (term, docs) VALUES (%s, %s)", rows)
+        kept = len(rows)
         global _counts
         _counts = None
         return kept

@@ -77,3 +77,35 @@ def test_concurrent_writers_of_one_process_all_commit_in_turn() -> None:
         t.join(60)
     assert errors == [] and overlap == []
     assert CacheVersion.objects.filter(name__startswith="w").count() == 60
+
+
+def test_no_way_out_of_a_transaction_leaves_the_lock_held(monkeypatch: pytest.MonkeyPatch) -> None:
+    """BEGIN failing, the connection closed inside the block (close_if_unusable_or_obsolete, a test's
+    close_all), and COMMIT failing (a deferred foreign key) all free the lock for the other threads."""
+    from django.db import IntegrityError, OperationalError
+    from django.db.backends.sqlite3 import base as django_sqlite
+
+    from weibao.sla.models import TicketCursor
+
+    def refuse(self: object) -> None:
+        raise OperationalError("database is locked")
+
+    with monkeypatch.context() as m:
+        m.setattr(django_sqlite.DatabaseWrapper, "_start_transaction_under_autocommit", refuse)
+        with pytest.raises(OperationalError), transaction.atomic():
+            pass
+    assert _try_lock_elsewhere() and connection.get_autocommit()
+
+    with transaction.atomic():
+        CacheVersion.objects.create(name="closed-inside", version=1)
+        connection.close_if_unusable_or_obsolete()  # autocommit is off in here: it closes the connection
+        assert connection.closed_in_transaction
+        assert _try_lock_elsewhere()
+    assert not CacheVersion.objects.filter(name="closed-inside").exists()  # rolled back with the connection
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        TicketCursor.objects.create(ticket_id=987654321)  # no such ticket: SQLite refuses at COMMIT
+    assert _try_lock_elsewhere() and not connection.in_atomic_block
+    with transaction.atomic():
+        CacheVersion.objects.create(name="after-failed-commit", version=1)
+    assert _try_lock_elsewhere()

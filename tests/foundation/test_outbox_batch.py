@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from django.db import connection
+from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 
 from tests.personas import World
@@ -178,3 +179,51 @@ def test_concurrent_passes_deliver_each_message_exactly_once() -> None:
         assert not OutboxMessage.objects.filter(topic="test.race", delivered_at__isnull=True).exists()
     finally:
         outbox._handlers.pop("test.race", None)
+
+
+def test_giving_back_leaves_alone_a_claim_another_worker_took_over(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A group that ran past CLAIM_TIMEOUT lets another worker re-claim the rest; the give-back must not undo
+    that worker's claim (a third pass would run the message beside it) nor its attempt count."""
+    taken_over: list[int] = []
+
+    def slow(payload: dict[str, Any]) -> None:
+        if payload["_key"] == "a":  # meanwhile the claim of "b" timed out and another worker took it
+            OutboxMessage.objects.filter(id=taken_over[0]).update(
+                claimed_at=clock.now() + timedelta(minutes=6), attempts=F("attempts") + 1)
+
+    outbox.outbox_handler("test.slow")(slow)
+    monkeypatch.setattr(outbox, "_kick_many", lambda ids: None)
+    monkeypatch.setattr(outbox, "PASS_SECONDS", 0.0)
+    try:
+        a, b = (outbox_put(topic="test.slow", key=k, payload={}) for k in "ab")
+        assert a is not None and b is not None
+        taken_over.append(b.id)
+        assert outbox_deliver_pending() == 1
+        b.refresh_from_db()
+        assert b.claimed_at is not None and b.attempts == 2  # still the other worker's
+    finally:
+        outbox._handlers.pop("test.slow", None)
+
+
+def test_a_message_that_failed_a_handler_skips_the_later_handlers_until_its_retry() -> None:
+    """As before delivery passes: a message's handlers run in order and its first failure stops it (the alarm's
+    page must not go out before its incident exists); its neighbours go on."""
+    seen: list[tuple[str, str]] = []
+
+    def first(payloads: list[dict[str, Any]]) -> dict[str, Exception]:
+        seen.extend(("first", p["_key"]) for p in payloads)
+        return {p["_key"]: ValueError("not yet") for p in payloads if p.get("refuse")}
+
+    def second(payload: dict[str, Any]) -> None:
+        seen.append(("second", payload["_key"]))
+
+    outbox.outbox_batch_handler("test.order")(first)
+    outbox.outbox_handler("test.order")(second)
+    try:
+        for key, refuse in (("a", False), ("b", True), ("c", False)):
+            outbox_put(topic="test.order", key=key, payload={"refuse": refuse})
+        assert outbox_deliver_pending() == 2
+        assert ("second", "b") not in seen
+        assert seen == [("first", "a"), ("first", "b"), ("first", "c"), ("second", "a"), ("second", "c")]
+    finally:
+        outbox._handlers.pop("test.order", None)

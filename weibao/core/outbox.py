@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
@@ -58,13 +58,20 @@ def outbox_batch_handler(topic: str) -> Callable[[BatchHandler], BatchHandler]:
 
 
 def _run_handlers(topic: str, payloads: list[dict[str, Any]]) -> dict[str, Exception]:
-    """Every handler of the topic over the payloads; the failures by key. Raises only if a batch handler does."""
+    """Every handler of the topic over the payloads; the failures by key. Raises only if a batch handler does.
+
+    A message that failed a handler is not given to the later ones (they may depend on it: a page names the
+    incident the alarm opened); its retry runs them all, in order, as single deliveries always did.
+    """
     failures: dict[str, Exception] = {}
     for fn, batch in _handlers.get(topic, []):
+        pending = [p for p in payloads if str(p.get("_key")) not in failures]
+        if not pending:
+            break
         if batch:
-            failures.update(fn(payloads) or {})
+            failures.update(fn(pending) or {})
             continue
-        for payload in payloads:
+        for payload in pending:
             try:
                 fn(payload)
             except Exception as exc:  # the message is retried with backoff; its neighbours go on
@@ -167,14 +174,14 @@ _CLAIM_SQL = (
 _CLAIM_SQL_PG = _CLAIM_SQL.replace("LIMIT %s)", "LIMIT %s FOR UPDATE SKIP LOCKED)")
 
 
-def _claim(limit: int) -> list[int]:
+def _claim(limit: int, now: datetime | None = None) -> list[int]:
     """Take up to `limit` due, unclaimed messages, oldest first, in one statement; returns their ids.
 
     UPDATE … RETURNING tells this worker exactly which rows it won: a concurrent claimer's rows fail the
     outer condition (PostgreSQL re-checks it after the row lock; SKIP LOCKED avoids waiting at all), and
-    SQLite runs one writer at a time.
+    SQLite runs one writer at a time. The rows' `claimed_at` is `now`: the claim's own mark.
     """
-    now = clock.now()
+    now = now or clock.now()
     adapt = connection.ops.adapt_datetimefield_value
     stale = adapt(now - CLAIM_TIMEOUT)
     sql = _CLAIM_SQL_PG if connection.vendor == "postgresql" else _CLAIM_SQL
@@ -205,15 +212,20 @@ def _groups(messages: list[OutboxMessage]) -> list[tuple[str, list[OutboxMessage
     return groups
 
 
-def _release(ids: list[int]) -> None:
-    """Give back claimed, untouched messages (the attempt did not happen) and ask for another pass."""
-    OutboxMessage.objects.filter(id__in=ids, delivered_at__isnull=True).update(claimed_at=None,
-                                                                           attempts=F("attempts") - 1)
+def _release(ids: list[int], claimed_at: datetime) -> None:
+    """Give back claimed, untouched messages (the attempt did not happen) and ask for another pass.
+
+    Only rows still under this pass's claim: one that timed out meanwhile belongs to the worker that took it
+    over, and clearing it (or taking back that worker's attempt) would let a third pass run it alongside.
+    """
+    OutboxMessage.objects.filter(id__in=ids, delivered_at__isnull=True, claimed_at=claimed_at).update(
+        claimed_at=None, attempts=F("attempts") - 1)
     _kick_many(ids[:BATCH])
 
 
 def _pass(limit: int) -> tuple[int, int]:
-    ids = _claim(limit)
+    claimed_at = clock.now()
+    ids = _claim(limit, claimed_at)
     if not ids:
         return 0, 0
     messages = list(OutboxMessage.objects.filter(id__in=ids).order_by("available_at", "id"))
@@ -224,7 +236,7 @@ def _pass(limit: int) -> tuple[int, int]:
         if i and time.monotonic() - started > PASS_SECONDS:
             # A long pass (dictionary re-cuts, a slow SMTP server) must not sit on claims it will not reach
             # before CLAIM_TIMEOUT, when another worker would take them over and run them twice.
-            _release([m.id for _t, rest in groups[i:] for m in rest])
+            _release([m.id for _t, rest in groups[i:] for m in rest], claimed_at)
             break
         if len(group) == 1:
             delivered += _deliver_claimed(group[0])

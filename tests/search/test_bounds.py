@@ -320,3 +320,43 @@ def test_sqlite_or_scores_the_newest_candidates_only_equal_scores_newest_first(w
     customer = query.scope(world.users["customer_a"], Filters())
     assert [i for i, _s in backend.match(["蓝鲸", "授权"], any_word=True, scope=customer, limit=2, candidates=2)] == [
         ids[5], ids[4]]
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's unscored walk (PostgreSQL ranks with ts_rank)")
+@pytest.mark.parametrize("candidates", [50, 3])  # the walk finds every match (titles read back) / fills up (FTS5 pass)
+def test_every_word_common_title_matches_come_first_whether_the_walk_found_all_or_not(
+        world, monkeypatch: pytest.MonkeyPatch, candidates: int) -> None:
+    eng, mgr = world.users["engineer"], world.users["manager"]
+    monkeypatch.setattr(query, "DF_CAP", 1)  # every word counts as common: no bm25, title matches first
+    monkeypatch.setattr(query, "CANDIDATES", candidates)
+    query._df_cache.clear()
+    article(eng, manager=mgr, title="报表服务 导出失败 旧", body="生产环境")  # oldest: not among the 3 newest
+    for i in range(2):
+        article(eng, manager=mgr, title=f"其他 问题 {i}", body="报表服务 导出失败")
+    titled = article(eng, manager=mgr, title="报表服务 导出失败", body="只在生产环境出现")
+    article(eng, manager=mgr, title="其他 问题 新", body="报表服务 导出失败")
+    try:
+        titles = _titles(eng, "报表服务 导出失败")
+    finally:
+        query._df_cache.clear()
+    assert titles[0] == titled.title  # older than the newest body match, first by its title
+    if candidates == 50:  # every match walked: the old title match comes next, before newer body matches
+        assert titles[:2] == [titled.title, "报表服务 导出失败 旧"]
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="the FTS5 table is SQLite's")
+def test_title_check_from_the_text_agrees_with_fts5_title_matching(world) -> None:
+    from weibao.search.backends.sqlite import SqliteFts5Backend
+
+    eng, mgr = world.users["engineer"], world.users["manager"]
+    for title in ("Café 报表服务", "CAFE 导出", "报表服务 导出 cafe", "其他", "cafés 报表"):
+        article(eng, manager=mgr, title=title, body="报表服务 导出 café")
+    with connection.cursor() as cur:
+        cur.execute("SELECT rowid FROM search_fts")
+        ids = [int(r[0]) for r in cur.fetchall()]
+        for words in (["cafe", "报表"], ["café", "导出"], ["报表", "服务"], ["其他"]):
+            for any_word in (True, False):
+                ours = SqliteFts5Backend._title_matches(cur, ids, words, any_word=any_word)
+                expr = "title : (" + SqliteFts5Backend.fts_query(words, any_word=any_word) + ")"
+                cur.execute("SELECT rowid FROM search_fts WHERE search_fts MATCH %s", [expr])
+                assert ours == {int(r[0]) for r in cur.fetchall()}, (words, any_word)

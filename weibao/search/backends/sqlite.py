@@ -326,11 +326,12 @@ class SqliteFts5Backend:
                     "WHERE search_fts MATCH %s AND rowid >= %s", [rank_expr, floor],
                 )
                 scores = {int(i): -float(r) for i, r in cur.fetchall() if int(i) in wanted}
-            elif len(found) < candidates:
+            elif len(found) < candidates and len(set(words)) > 1:
                 # Every word is that common, and the walk found every match (sparse: its floor is the oldest
-                # match, so a second FTS5 pass over the title would read the common words' whole doclists,
+                # match, so a second FTS5 pass over the title would intersect the common words' whole doclists,
                 # ≈ 25 ms at 1M). A title match is a match, so it is among the walk's rows: their titles are
-                # read by rowid and checked here (≈ 1 ms per 200 rows).
+                # read by rowid and checked here (≈ 1 ms per 200 rows). One word's pass reads one doclist and
+                # stays cheaper than reading the rows back.
                 titled = self._title_matches(cur, found, words, any_word=any_word)
                 scores = {doc_id: (base.TITLE_WEIGHT if doc_id in titled else 1.0) for doc_id in found}
             else:

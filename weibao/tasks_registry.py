@@ -3,5 +3,4 @@
 import weibao.config.schedules
 import weibao.core.tasks
 import weibao.mail.tasks
-import weibao.notify.tasks
-import weibao.sla.tasks  # noqa: F401
+import weibao.notify.tasks  # noqa: F401

@@ -227,3 +227,26 @@ def test_a_message_that_failed_a_handler_skips_the_later_handlers_until_its_retr
         assert seen == [("first", "a"), ("first", "b"), ("first", "c"), ("second", "a"), ("second", "c")]
     finally:
         outbox._handlers.pop("test.order", None)
+
+
+def test_mail_stops_at_its_time_in_a_pass_and_the_rest_is_retried_not_lost(
+        world: World, django_capture_on_commit_callbacks: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from django.core import mail
+
+    from weibao.mail import outbound
+
+    monkeypatch.setattr(outbound, "PASS_SECONDS", -1)  # out of time after the first event's mails
+    with django_capture_on_commit_callbacks(execute=False):
+        make_ticket(world, subject="发信一")
+        second = make_ticket(world, subject="发信二")
+    assert world.contact_a.email  # both requests are acknowledged by mail (客户回执)
+    outbox_deliver_pending()
+    assert sum("发信一" in m.subject for m in mail.outbox) == 1 and not any("发信二" in m.subject for m in mail.outbox)
+    held = OutboxMessage.objects.get(topic="ticket.event", key=str(TicketEvent.objects.get(ticket=second).id))
+    assert held.delivered_at is None and "ran out" in held.last_error
+    assert not SearchDocument.objects.filter(kind="ticket", ref_id=second.id).exists()  # later handlers wait for it
+    monkeypatch.setattr(outbound, "PASS_SECONDS", 60)
+    OutboxMessage.objects.filter(id=held.id).update(available_at=clock.now())
+    assert outbox_deliver_pending() == 1
+    assert sum("发信二" in m.subject for m in mail.outbox) == 1
+    assert SearchDocument.objects.filter(kind="ticket", ref_id=second.id).exists()

@@ -134,3 +134,20 @@ def test_changing_the_pause_statuses_pauses_and_resumes_open_requests_already_in
     assert Policy.objects.get(pk=policy.pk).pause_statuses == ["waiting_third_party"]
     assert web(world.users["engineer"]).post(url, {"pause_statuses": []}).status_code == 404
     assert Policy.objects.get(pk=policy.pk).pause_statuses == ["waiting_third_party"]
+
+
+def test_the_recompute_is_an_outbox_message_written_with_the_edit(world: World) -> None:
+    """Durable with the edit itself: not a queue task that a crash between commit and enqueue would lose."""
+    from weibao.core.models import OutboxMessage
+
+    policy = make_policy(steps=False)
+    with time_machine.travel(at(23, 9, 0), tick=False):
+        t = make_ticket(world, urgency="medium", impact="medium")
+        outbox_sweep()
+    policy_targets_set(actor=world.users["admin"], policy=policy, targets=_targets(policy, 1350))  # no commit hooks run
+    pending = OutboxMessage.objects.filter(topic="sla.policy_changed", delivered_at__isnull=True)
+    assert [m.payload for m in pending] == [{"policy_id": policy.pk}]
+    assert Clock.objects.get(ticket=t, metric=Metric.RESOLUTION).target_minutes == 900
+    outbox_sweep()
+    assert Clock.objects.get(ticket=t, metric=Metric.RESOLUTION).target_minutes == 1350
+    assert not pending.all().exists()  # a fresh query: `pending` itself holds the rows read above

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import re
 import secrets
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -220,6 +221,13 @@ def mail_send(*, event: TicketEvent, plan: Planned) -> OutboundMail:
     return row
 
 
+PASS_SECONDS = 60  # mail sent per delivery pass before the rest of the pass's events are retried
+
+
+class MailPassDeferred(Exception):
+    """The pass's time for mail ran out before this event's mails: the outbox retries it shortly."""
+
+
 _EVENT_RELATED = ("ticket", "ticket__requester", "ticket__requester__user", "ticket__assignee", "ticket__team")
 
 
@@ -237,7 +245,13 @@ def on_ticket_events(payloads: list[dict[str, Any]]) -> dict[str, Exception]:
     keys = {int(p["event_id"]): str(p.get("_key") or p["event_id"]) for p in payloads if p.get("event_id")}
     events = TicketEvent.objects.select_related(*_EVENT_RELATED).filter(id__in=list(keys)).order_by("id")
     failures: dict[str, Exception] = {}
-    for event in events:
+    started = time.monotonic()
+    for i, event in enumerate(events):
+        if i and time.monotonic() - started > PASS_SECONDS:
+            # A slow or hanging SMTP server (20 s a refusal) must not hold the pass's claims past the outbox's
+            # claim timeout, when another worker would take them over and send the same mails again.
+            failures[keys[event.id]] = MailPassDeferred(f"the pass's {PASS_SECONDS} s for mail ran out; retried shortly")
+            continue
         problems: list[str] = []
         for plan in planned_mails(event):
             try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from weibao.accounts.models import STAFF_ROLES, User
-from weibao.core.outbox import outbox_batch_handler
+from weibao.core.outbox import outbox_batch_handler, outbox_handler
 from weibao.tickets.models import TicketEvent
 
 
@@ -62,3 +62,17 @@ def escalation_notify(event_id: int, *, key: str) -> int:
     return notifications_create(event_key=key, kind="escalated", user_ids=list(staff), ticket_public_id=ticket.public_id,
                                 ticket_number=ticket.number, subject=ticket.subject,
                                 data={"metric": data.get("metric"), "percent": data.get("percent")})
+
+
+@outbox_handler("sla.policy_changed")
+def on_policy_changed(payload: dict[str, Any]) -> None:
+    from weibao.sla.policies import clocks_recompute_policy
+
+    clocks_recompute_policy(int(payload["policy_id"]))
+
+
+@outbox_handler("sla.calendar_changed")
+def on_calendar_changed(payload: dict[str, Any]) -> None:
+    from weibao.sla.clocks import clocks_recompute_calendar
+
+    clocks_recompute_calendar(int(payload["calendar_id"]))

@@ -95,11 +95,17 @@ def policy_pause_statuses_set(*, actor: User | None, policy: Policy, statuses: S
     return policy
 
 
-def policy_changed(policy_id: int) -> None:
-    """Call inside the transaction that changed a policy (service, admin): recompute its clocks after commit."""
-    from weibao.sla.tasks import clocks_recompute_policy_task
+POLICY_CHANGED_TOPIC = "sla.policy_changed"
 
-    transaction.on_commit(lambda: clocks_recompute_policy_task(policy_id))
+
+def policy_changed(policy_id: int) -> None:
+    """Call inside the transaction that changed a policy (service, admin): its clocks are recomputed from the
+    outbox after commit (`sla/events.py`), so a crash or a lost queue task cannot skip the recompute."""
+    from uuid import uuid4
+
+    from weibao.core.outbox import outbox_put
+
+    outbox_put(topic=POLICY_CHANGED_TOPIC, key=f"{policy_id}:{uuid4().hex}", payload={"policy_id": policy_id}, fresh=True)
 
 
 def clocks_recompute_policy(policy_id: int, batch: int = RECOMPUTE_BATCH) -> int:

@@ -140,12 +140,19 @@ def calendar_save(*, actor: User | None, calendar: Calendar | None = None, name:
     return calendar
 
 
+CALENDAR_CHANGED_TOPIC = "sla.calendar_changed"
+
+
 def _recompute_after_commit(calendar_ids: list[int]) -> None:
-    """Stored due times of open clocks follow calendar and holiday edits (in the worker, after commit)."""
-    from weibao.sla.tasks import clocks_recompute_calendar_task
+    """Stored due times of open clocks follow calendar and holiday edits: from the outbox after commit
+    (`sla/events.py`), so a crash or a lost queue task cannot skip the recompute."""
+    from uuid import uuid4
+
+    from weibao.core.outbox import outbox_put
 
     for calendar_id in calendar_ids:
-        transaction.on_commit(lambda cid=calendar_id: clocks_recompute_calendar_task(cid))  # type: ignore[misc]
+        outbox_put(topic=CALENDAR_CHANGED_TOPIC, key=f"{calendar_id}:{uuid4().hex}", payload={"calendar_id": calendar_id},
+                   fresh=True)
 
 
 # --- holidays ----------------------------------------------------------------------------------

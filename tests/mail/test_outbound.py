@@ -121,10 +121,10 @@ def test_resolution_mail_is_not_sent_when_the_customer_already_decided(world: Wo
     ticket_transition(actor=world.users["engineer"], ticket=ticket, transition="propose_resolution",
                       resolution_method="configuration", resolution_text="已调整会话超时配置。")
     ticket_transition(actor=world.users["customer_a"], ticket=ticket, transition="confirm")  # in the portal, first
-    from weibao.mail.outbound import on_ticket_event
+    from weibao.mail.outbound import on_ticket_events
 
     for event in TicketEvent.objects.filter(ticket=ticket, kind="transitioned").order_by("id"):
-        on_ticket_event({"event_id": event.id, "ticket_id": ticket.id, "kind": event.kind})
+        assert on_ticket_events([{"event_id": event.id, "ticket_id": ticket.id, "kind": event.kind}]) == {}
     kinds = dict(OutboundMail.objects.filter(ticket=ticket).values_list("kind", "status"))
     assert kinds == {"resolution": OutboundStatus.SKIPPED, "survey": OutboundStatus.SENT}
     assert [m.message["Subject"] for m in sink.received if "请确认" in m.message["Subject"]] == []
@@ -155,10 +155,10 @@ def test_smtp_refusal_is_retried_by_the_outbox_and_sent_once(world: World, sink:
     row.refresh_from_db()
     assert row.status == OutboundStatus.SENT and row.attempts == 2
     # a stray second delivery of the same event (e.g. a sweeper race) sends nothing more
-    from weibao.mail.outbound import on_ticket_event
+    from weibao.mail.outbound import on_ticket_events
 
     event = TicketEvent.objects.get(ticket=row.ticket, kind="created")
-    on_ticket_event({"event_id": event.id, "ticket_id": row.ticket_id, "kind": "created"})
+    assert on_ticket_events([{"event_id": event.id, "ticket_id": row.ticket_id, "kind": "created"}]) == {}
     assert len(sink.received) == 1
 
 

@@ -231,13 +231,6 @@ class MailPassDeferred(Exception):
 _EVENT_RELATED = ("ticket", "ticket__requester", "ticket__requester__user", "ticket__assignee", "ticket__team")
 
 
-def on_ticket_event(payload: dict[str, Any]) -> None:
-    """One event's mails (what the batch handler does for each event of a pass); raises if any failed."""
-    failures = on_ticket_events([payload])
-    if failures:
-        raise next(iter(failures.values()))
-
-
 @outbox_batch_handler("ticket.event")
 def on_ticket_events(payloads: list[dict[str, Any]]) -> dict[str, Exception]:
     """The mails of a pass's events (events read in one query). An event with a refused mail is reported by its

@@ -10,15 +10,10 @@ from django.db.models import Q
 
 from weibao.core.outbox import outbox_batch_handler, outbox_handler, outbox_put
 from weibao.search import tokenizer
-from weibao.search.index import index_object, index_objects, register_source, sources
+from weibao.search.index import index_objects, register_source, sources
 from weibao.search.models import SearchDocument
 
 log = logging.getLogger(__name__)
-
-
-def on_ticket_event(payload: dict[str, Any]) -> None:
-    if "ticket" in sources():
-        index_object("ticket", int(payload["ticket_id"]))
 
 
 CHUNK = 10  # tickets per transaction: fewer commits, yet short enough not to hold SQLite's one write lock long

@@ -40,14 +40,14 @@ def test_a_pass_applies_each_ticket_once_in_order_and_fails_only_the_broken_tick
     events = [*TicketEvent.objects.filter(ticket__in=[two, ahead]).order_by("id"), escalated]
     ahead_clocks = list(Clock.objects.filter(ticket=ahead).order_by("id").values_list("id", "due_at", "state"))
 
-    real = sla_clocks.clocks_apply_ticket_events
+    real = sla_clocks.apply_event
 
-    def apply(ticket_id: int, up_to: int, **kwargs: Any) -> int:
-        if ticket_id == broken.id:
+    def apply(ticket: Any, event: TicketEvent, clocks: Any) -> None:
+        if ticket.id == broken.id:  # fails the whole-pass transaction, then this ticket alone
             raise RuntimeError("clocks of this ticket cannot be written now")
-        return real(ticket_id, up_to, **kwargs)
+        real(ticket, event, clocks)
 
-    monkeypatch.setattr(sla_clocks, "clocks_apply_ticket_events", apply)
+    monkeypatch.setattr(sla_clocks, "apply_event", apply)
     failures = on_ticket_events([payload(e) for e in events])
 
     assert set(failures) == {str(escalated.id)}  # the broken ticket's event only; its notice waits for the retry
@@ -57,7 +57,7 @@ def test_a_pass_applies_each_ticket_once_in_order_and_fails_only_the_broken_tick
     assert TicketCursor.objects.get(ticket=two).last_event_id == max(e.id for e in events if e.ticket_id == two.id)
     assert list(Clock.objects.filter(ticket=ahead).order_by("id").values_list("id", "due_at", "state")) == ahead_clocks
 
-    monkeypatch.setattr(sla_clocks, "clocks_apply_ticket_events", real)
+    monkeypatch.setattr(sla_clocks, "apply_event", real)
     assert on_ticket_events([payload(escalated)]) == {}  # the retry: clocks (cursor ahead) then the notice
     assert Notification.objects.filter(event_key=str(escalated.id), user=manager).exists()
     assert on_ticket_events([payload(e) for e in events]) == {}  # delivered twice: nothing changes

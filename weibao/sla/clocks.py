@@ -7,7 +7,7 @@ while every paused span stays excluded.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -73,6 +73,42 @@ def _due_sync_once() -> Iterator[None]:
         _due_deferred.reset(token)
     for ticket_id in sorted(pending):
         ticket_due_sync(ticket_id)
+
+
+@dataclass
+class DeferredWrites:
+    """What a pass writes once for all its tickets: new clocks with their `started` events, and the tickets
+    whose due time may have moved."""
+
+    clocks: dict[int, list[tuple[Clock, ClockEvent]]] = field(default_factory=dict)
+    due: set[int] = field(default_factory=set)
+
+    def flush(self, ticket_ids: Iterable[int] | None = None) -> None:
+        """Insert the kept new clocks (of these tickets, or all): a clock must exist before a later event of the
+        same pass changes it (its log entries and its own save need the row)."""
+        ids = list(self.clocks) if ticket_ids is None else [t for t in ticket_ids if t in self.clocks]
+        pairs = [pair for t in ids for pair in self.clocks.pop(t)]
+        if not pairs:
+            return
+        Clock.objects.bulk_create([c for c, _started in pairs])
+        for c, started in pairs:
+            started.clock = c
+        ClockEvent.objects.bulk_create([started for _c, started in pairs])
+
+
+_writes: ContextVar[DeferredWrites | None] = ContextVar("sla_writes", default=None)
+
+
+@contextmanager
+def deferred_writes() -> Iterator[DeferredWrites]:
+    """Inside, new clocks are kept (not inserted) and due-time changes are collected: the caller writes both."""
+    writes = DeferredWrites()
+    token, due_token = _writes.set(writes), _due_deferred.set(writes.due)
+    try:
+        yield writes
+    finally:
+        _writes.reset(token)
+        _due_deferred.reset(due_token)
 
 
 def _policy_cached(ticket: Ticket) -> Policy | None:
@@ -185,9 +221,7 @@ def step_seconds(c: Clock, step: EscalationStep) -> int:
     return c.target_minutes * 60 * step.percent // 100 + step.extra_minutes * 60
 
 
-def refresh(c: Clock, *, log: list[ClockEvent] | None = None) -> None:
-    """Recompute the derived fields from the log and save them. `log`: the clock's whole log, when the caller
-    has it (a clock it just started), so it is not read back."""
+def _derive(c: Clock, log: list[ClockEvent] | None) -> None:
     wc = _calendar(c)
     r = replay(log if log is not None else list(c.events.all()))
     c.consumed_seconds = consumed(wc, r)
@@ -199,12 +233,22 @@ def refresh(c: Clock, *, log: list[ClockEvent] | None = None) -> None:
         fired = set(c.firings.values_list("step_id", flat=True)) if steps and log is None else set()
         moments = [position_moment(wc, r, step_seconds(c, s)) for s in steps if s.id not in fired]
         c.next_step_at = min((m for m in moments if m is not None), default=None)
+
+
+def refresh(c: Clock, *, log: list[ClockEvent] | None = None) -> None:
+    """Recompute the derived fields from the log and save them. `log`: the clock's whole log, when the caller
+    has it (a clock it just started), so it is not read back."""
+    _derive(c, log)
     c.save()
+    _due_changed(c.ticket_id)
+
+
+def _due_changed(ticket_id: int) -> None:
     deferred = _due_deferred.get()
     if deferred is not None:
-        deferred.add(c.ticket_id)
+        deferred.add(ticket_id)
     else:
-        ticket_due_sync(c.ticket_id)
+        ticket_due_sync(ticket_id)
 
 
 def ticket_due_sync(ticket_id: int) -> None:
@@ -233,6 +277,12 @@ def _clock_insert(ticket: Ticket, metric: str, at: datetime, policy: Policy, min
     started = ClockEvent(kind="started", at=at, data={"target_minutes": minutes, "policy": policy.name,
                                                      "calendar": policy.calendar.name, "priority": ticket.priority,
                                                      "type": ticket.type})
+    writes = _writes.get()
+    if writes is not None:  # a pass: inserted with the pass's other new clocks (`DeferredWrites.flush`)
+        _derive(c, [started])
+        writes.clocks.setdefault(ticket.id, []).append((c, started))
+        _due_changed(ticket.id)
+        return c
     refresh(c, log=[started])
     started.clock = c
     started.save(force_insert=True)

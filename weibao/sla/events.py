@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from weibao.accounts.models import STAFF_ROLES, User
 from weibao.core.outbox import outbox_batch_handler, outbox_handler
 from weibao.tickets.models import TicketEvent
+
+log = logging.getLogger(__name__)
 
 
 @outbox_batch_handler("ticket.event")
@@ -16,6 +19,7 @@ def on_ticket_events(payloads: list[dict[str, Any]]) -> dict[str, Exception]:
     One ticket's failure (its own transaction) is reported for that ticket's messages only.
     """
     from weibao.sla.clocks import clocks_apply_ticket_events, cursors_ensure, sla_pass
+    from weibao.sla.passes import clocks_apply_pass
 
     wanted = [(str(p.get("_key") or p["event_id"]), int(p["ticket_id"]), int(p["event_id"]), p.get("kind"))
               for p in payloads if p.get("ticket_id") and p.get("event_id")]
@@ -31,11 +35,15 @@ def on_ticket_events(payloads: list[dict[str, Any]]) -> dict[str, Exception]:
         return failures
     cursors_ensure(list(up_to))
     with sla_pass():
-        for ticket_id, event_id in up_to.items():
-            try:
-                clocks_apply_ticket_events(ticket_id, event_id, cursor_made=True)
-            except Exception as exc:  # noqa: BLE001 - this ticket's messages are retried; the others are done
-                failures.update({key: exc for key in keys[ticket_id]})
+        try:
+            clocks_apply_pass(up_to)
+        except Exception:  # rolled back whole: ticket by ticket, so only a bad ticket waits
+            log.warning("SLA pass of %s tickets failed; applying ticket by ticket", len(up_to), exc_info=True)
+            for ticket_id, event_id in up_to.items():
+                try:
+                    clocks_apply_ticket_events(ticket_id, event_id, cursor_made=True)
+                except Exception as exc:  # noqa: BLE001 - this ticket's messages are retried; the others are done
+                    failures.update({key: exc for key in keys[ticket_id]})
     for key, _ticket_id, event_id, kind in wanted:
         if kind == "escalated" and event_id in existing and key not in failures:
             try:

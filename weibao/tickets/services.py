@@ -540,3 +540,9 @@ def ticket_due_set(*, ticket_id: int, due_at: datetime | None) -> None:
     """Store the request's earliest running SLA deadline (the SLA app's derived value; no event, no `updated_at`:
     a clock moving is not a change a person made). Writes only when the value differs."""
     Ticket.objects.filter(id=ticket_id).exclude(due_at=due_at).update(due_at=due_at)
+
+
+def tickets_due_set(due: dict[int, datetime | None]) -> None:
+    """`ticket_due_set` for many requests in one statement; the caller passes only values that changed."""
+    if due:
+        Ticket.objects.bulk_update([Ticket(id=ticket_id, due_at=at) for ticket_id, at in due.items()], ["due_at"])

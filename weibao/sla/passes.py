@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from weibao.sla import clocks as sla_clocks
 from weibao.sla.models import Clock, ClockState, TicketCursor
@@ -63,8 +63,16 @@ def clocks_apply_pass(up_to: dict[int, int]) -> int:
         if tickets[ticket_id].due_at != earliest:
             due[ticket_id] = earliest
     tickets_due_set(due)
-    moved = [cursors[t] for t in todo]
-    for cursor in moved:
-        cursor.last_event_id = todo[cursor.ticket_id]
-    TicketCursor.objects.bulk_update(moved, ["last_event_id"])
+    _cursors_move(todo)
     return applied
+
+
+def _cursors_move(todo: dict[int, int]) -> None:
+    # One statement run per row (executemany): bulk_update's CASE of one expression per row costs more to compile.
+    q = connection.ops.quote_name
+    meta = TicketCursor._meta
+    table, value, key = (q(meta.db_table), q(str(meta.get_field("last_event_id").column)),
+                         q(str(meta.get_field("ticket").column)))
+    sql = f"UPDATE {table} SET {value} = %s WHERE {key} = %s"  # noqa: S608 - names from the model
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, [(event_id, ticket_id) for ticket_id, event_id in todo.items()])

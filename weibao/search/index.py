@@ -122,15 +122,21 @@ def index_objects(kind: str, ref_ids: Sequence[int]) -> int:
         SearchDocument.objects.filter(id__in=stale).delete()
     by_key = {(ref, part): doc_id for doc_id, ref, part in existing}
     rows: list[IndexRow] = []
+    new: list[DocSpec] = []
     count = 0
     for ref, docs in specs.items():
         for spec in docs:
-            row = _row(spec)
-            row.id = by_key.get((ref, spec.part))
-            row.save(force_insert=row.id is None)
-            rows.append(index_row(row.id, spec))
             count += 1
+            doc_id = by_key.get((ref, spec.part))
+            if doc_id is None:  # a new request's documents: one bulk insert with the others, as a reindex does
+                new.append(spec)
+                continue
+            row = _row(spec)
+            row.id = doc_id
+            row.save()
+            rows.append(index_row(doc_id, spec))
     backend.write(rows)
+    _bulk_insert(new)
     return count
 
 

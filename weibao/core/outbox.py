@@ -21,6 +21,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 
 from weibao.core import clock
+from weibao.core.inserts import save_new
 from weibao.core.models import OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -87,7 +88,7 @@ def outbox_put(*, topic: str, key: str, payload: dict[str, Any], fresh: bool = F
     that guards a repeated put is skipped, which saves two round trips on every event.
     """
     if fresh:
-        message = OutboxMessage.objects.create(topic=topic, key=key, payload=payload, available_at=clock.now())
+        message = save_new(OutboxMessage(topic=topic, key=key, payload=payload, available_at=clock.now()))
     else:
         try:
             with transaction.atomic():

@@ -6,6 +6,7 @@ from typing import Any
 
 from weibao.accounts.models import User
 from weibao.core import clock
+from weibao.core.inserts import save_new
 from weibao.core.outbox import outbox_put, outbox_put_many
 from weibao.tickets.models import Ticket, TicketEvent
 
@@ -14,10 +15,10 @@ TOPIC = "ticket.event"
 
 def event_append(*, ticket: Ticket, actor: User | None, kind: str, before: dict[str, Any] | None = None,
                  after: dict[str, Any] | None = None, data: dict[str, Any] | None = None) -> TicketEvent:
-    event = TicketEvent.objects.create(
+    event = save_new(TicketEvent(
         ticket=ticket, actor=actor, kind=kind, before=before or {}, after=after or {}, data=data or {},
         created_at=clock.now(),
-    )
+    ))
     outbox_put(topic=TOPIC, key=str(event.id), payload={"event_id": event.id, "ticket_id": ticket.id, "kind": kind},
                fresh=True)
     return event

@@ -17,6 +17,7 @@ from weibao.accounts import access
 from weibao.accounts.models import STAFF_ROLES, Contact, Organisation, Team, User
 from weibao.core import clock
 from weibao.core.errors import NotFound, PermissionDenied, TransitionNotAllowed, ValidationFailed
+from weibao.core.inserts import save_new
 from weibao.customers.entitlement import entitlement_for
 from weibao.customers.models import Component, Environment, System
 from weibao.tickets import attachments as files
@@ -142,7 +143,7 @@ def ticket_create(*, actor: User | None, organisation: Organisation, subject: st
         unverified_requester=unverified_requester, parent=parent, tags=sorted({t.strip() for t in tags if t.strip()}),
     )
     ticket.team = team_for(ticket)
-    ticket.save()
+    save_new(ticket)
     event_append(ticket=ticket, actor=actor, kind="created", after=_snapshot(ticket),
                  data={"channel": channel, "by_staff": access.is_staff(actor)})
     return ticket
@@ -413,8 +414,8 @@ def ticket_reply(*, actor: User | None, ticket: Ticket, body: str, internal: boo
         contact = Contact.objects.filter(user=actor).first()
     now = clock.now()
     t = _lock(ticket)
-    message = Message.objects.create(ticket=t, author_user=actor, author_contact=contact, body=body,
-                                     body_html=render_markdown(body), internal=internal, channel=channel, created_at=now)
+    message = save_new(Message(ticket=t, author_user=actor, author_contact=contact, body=body,
+                               body_html=render_markdown(body), internal=internal, channel=channel, created_at=now))
     mentions: list[int] = []
     if by_staff:
         names = mentioned_usernames(body)

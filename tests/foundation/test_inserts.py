@@ -201,3 +201,22 @@ def test_a_unique_violation_raises_and_the_savepoint_recovers(world: World, writ
     with pytest.raises(IntegrityError):  # outside a savepoint the enclosing transaction is marked for rollback
         write(message())
     assert connection.needs_rollback
+
+
+def test_creating_a_request_takes_the_fast_path(world: World, api: Callable[..., Any],
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """No save() for the ticket, its event or its outbox message (a receiver anywhere would silently undo this)."""
+    saved: list[str] = []
+    original = models.Model.save_base
+
+    def spy(self: models.Model, *args: Any, **kwargs: Any) -> None:
+        saved.append(type(self).__name__)
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(models.Model, "save_base", spy)
+    response = api(world.users["customer_a"]).post("/api/v1/tickets", {"subject": "登录后页面空白"}, format="json")
+    assert response.status_code == 201
+    ticket = Ticket.objects.get(public_id=response.json()["id"])
+    assert TicketEvent.objects.filter(ticket=ticket, kind="created").count() == 1
+    assert OutboxMessage.objects.filter(topic="ticket.event").count() >= 1
+    assert not {"Ticket", "TicketEvent", "OutboxMessage"} & set(saved), saved

@@ -95,10 +95,6 @@ def _compile(cls: type[Model], alias: str) -> _Plan | None:
                  pk_attname=auto.attname, pk_col=col, converts=bool(compiler.get_converters([col])))
 
 
-def _is_expression(value: Any) -> bool:
-    return type(value) not in _PLAIN and (hasattr(value, "resolve_expression") or hasattr(value, "as_sql"))
-
-
 class _Fallback(Exception):
     """A value turned out to be an expression: the object goes through save() after all."""
 
@@ -126,10 +122,12 @@ def save_new(obj: M) -> M:
         values = []
         for field in plan.fields:
             value = field.pre_save(obj, True)  # auto_now / auto_now_add set the attribute here, as in save()
-            if _is_expression(value):
+            # The compiler's two tests: an expression is resolved (prepare_value), a value with as_sql is
+            # compiled into the statement (field_as_sql). Either would change the statement: save() does it.
+            if type(value) not in _PLAIN and hasattr(value, "resolve_expression"):
                 raise _Fallback
             value = field.get_db_prep_save(value, connection)
-            if _is_expression(value):
+            if type(value) not in _PLAIN and hasattr(value, "as_sql"):
                 raise _Fallback
             values.append(value)
         with connection.cursor() as cursor:

@@ -16,16 +16,17 @@ from weibao.accounts import access, services
 from weibao.accounts.models import ApiToken, Contact, Organisation, TokenScope
 from weibao.api.base import actor_of
 from weibao.api.pagination import DefaultCursorPagination
+from weibao.api.serializers import ApiModelSerializer, ApiSerializer
 from weibao.core.errors import NotFound
 
 
-class ErrorSerializer(serializers.Serializer):
+class ErrorSerializer(ApiSerializer):
     code = serializers.CharField()
     message = serializers.CharField()
     details = serializers.DictField()
 
 
-class TokenRequestSerializer(serializers.Serializer):
+class TokenRequestSerializer(ApiSerializer):
     username = serializers.CharField(max_length=254)
     password = serializers.CharField(max_length=1024, trim_whitespace=False)
     name = serializers.CharField(max_length=100, required=False, default="script")
@@ -58,7 +59,7 @@ class AuthTokenView(APIView):
         return Response({"token": new.raw, "scope": new.token.scope}, status=status.HTTP_201_CREATED)
 
 
-class ApiTokenSerializer(serializers.ModelSerializer):
+class ApiTokenSerializer(ApiModelSerializer):
     id = serializers.CharField(source="public_id", read_only=True)
     scope = serializers.ChoiceField(choices=TokenScope.choices, default=TokenScope.READ)
 
@@ -90,7 +91,7 @@ class TokenDetailView(APIView):
         return Response(status=204)
 
 
-class OrganisationSerializer(serializers.ModelSerializer):
+class OrganisationSerializer(ApiModelSerializer):
     id = serializers.CharField(source="public_id", read_only=True)
 
     class Meta:
@@ -117,7 +118,7 @@ class OrganisationDetailView(APIView):
         return Response(OrganisationSerializer(org).data)
 
 
-class ContactSerializer(serializers.ModelSerializer):
+class ContactSerializer(ApiModelSerializer):
     id = serializers.CharField(source="public_id", read_only=True)
     organisation = serializers.CharField(source="organisation.public_id", read_only=True)
 

@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 from weibao.accounts import access
 from weibao.api.base import actor_of
 from weibao.api.pagination import DefaultCursorPagination
+from weibao.api.serializers import ApiModelSerializer, ApiSerializer
 from weibao.api.v1.accounts import ErrorSerializer, _org_for
 from weibao.core import clock
 from weibao.core.errors import ValidationFailed
@@ -25,7 +26,7 @@ from weibao.customers.entitlement import EntitlementBasis, EntitlementKind, enti
 from weibao.customers.models import Contract, LifecycleStage, ServiceLevel, System
 
 
-class ContractSerializer(serializers.ModelSerializer):
+class ContractSerializer(ApiModelSerializer):
     id = serializers.CharField(source="public_id", read_only=True)
     organisation = serializers.CharField(source="organisation.public_id", read_only=True)
     service_level = serializers.ChoiceField(choices=ServiceLevel.choices, default=ServiceLevel.STANDARD)
@@ -79,7 +80,7 @@ class ContractDetailView(APIView):
         return Response(ContractSerializer(contract).data)
 
 
-class SystemSerializer(serializers.ModelSerializer):
+class SystemSerializer(ApiModelSerializer):
     id = serializers.CharField(source="public_id", read_only=True)
     organisation = serializers.CharField(source="organisation.public_id", read_only=True)
     stage = serializers.ChoiceField(choices=LifecycleStage.choices, default=LifecycleStage.OPERATION)
@@ -135,7 +136,7 @@ class SystemDetailView(APIView):
         return Response(SystemSerializer(system).data)
 
 
-class EntitlementSerializer(serializers.Serializer):
+class EntitlementSerializer(ApiSerializer):
     kind = serializers.ChoiceField(choices=[k.value for k in EntitlementKind])
     basis = serializers.ChoiceField(choices=[b.value for b in EntitlementBasis])
     reason = serializers.CharField()

@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 
 from weibao.accounts import access
 from weibao.api.base import actor_of
+from weibao.api.serializers import ApiSerializer
 from weibao.api.v1.accounts import ErrorSerializer
 from weibao.api.v1.knowledge import ArticleSerializer
 from weibao.core import clock
@@ -42,7 +43,7 @@ def period_of(request: Request) -> tuple[date, date]:
     return start, end
 
 
-class FaqGroupSerializer(serializers.Serializer):
+class FaqGroupSerializer(ApiSerializer):
     size = serializers.IntegerField()
     terms = serializers.ListField(child=serializers.CharField())
     representative = serializers.DictField()
@@ -72,7 +73,7 @@ class FaqGroupsView(APIView):
         return Response({"from": start, "to": end, "groups": [asdict(g) for g in groups]})
 
 
-class FaqDraftSerializer(serializers.Serializer):
+class FaqDraftSerializer(ApiSerializer):
     tickets = serializers.ListField(child=serializers.CharField(max_length=24), min_length=1, max_length=200)
 
 

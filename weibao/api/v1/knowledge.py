@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 from weibao.accounts import access
 from weibao.api.base import actor_of
 from weibao.api.pagination import DefaultCursorPagination
+from weibao.api.serializers import ApiModelSerializer, ApiSerializer
 from weibao.api.v1.accounts import ErrorSerializer
 from weibao.core.errors import ValidationFailed
 from weibao.customers.models import System
@@ -21,7 +22,7 @@ from weibao.knowledge.models import Article, Audience, Category
 from weibao.knowledge.states import TRANSITIONS, allowed_transitions
 
 
-class ArticleSerializer(serializers.ModelSerializer):
+class ArticleSerializer(ApiModelSerializer):
     id = serializers.CharField(source="public_id", read_only=True)
     category = serializers.SlugRelatedField(slug_field="slug", queryset=Category.objects.all(), required=False, allow_null=True)
     audience = serializers.ChoiceField(choices=Audience.choices, default=Audience.INTERNAL)
@@ -103,7 +104,7 @@ class ArticleDetailView(APIView):
         return Response(ArticleSerializer(article, context={"actor": request.user}).data)
 
 
-class TransitionSerializer(serializers.Serializer):
+class TransitionSerializer(ApiSerializer):
     transition = serializers.ChoiceField(choices=sorted(TRANSITIONS))
     note = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
 
@@ -139,7 +140,7 @@ class ArticleRevisionsView(APIView):
         return Response({"revisions": revisions, "diff": diff})
 
 
-class FeedbackSerializer(serializers.Serializer):
+class FeedbackSerializer(ApiSerializer):
     helpful = serializers.BooleanField()
     comment = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
 

@@ -16,6 +16,7 @@ from weibao.accounts import access
 from weibao.api.base import actor_of
 from weibao.api.errors import error_body
 from weibao.api.pagination import DefaultCursorPagination
+from weibao.api.serializers import ApiModelSerializer, ApiSerializer
 from weibao.api.v1.accounts import ErrorSerializer
 from weibao.customers.selectors import system_get_for
 from weibao.monitoring import intake, selectors, services, sources
@@ -23,7 +24,7 @@ from weibao.monitoring.models import Alarm, AlarmEvent, AlarmSource, SourceKind
 from weibao.monitoring.states import AlarmStatus, allowed_transitions
 
 
-class AlarmSourceSerializer(serializers.ModelSerializer):
+class AlarmSourceSerializer(ApiModelSerializer):
     id = serializers.CharField(source="public_id", read_only=True)
     webhook_url = serializers.SerializerMethodField()
     default_system = serializers.CharField(source="default_system.public_id", read_only=True, default=None)
@@ -37,7 +38,7 @@ class AlarmSourceSerializer(serializers.ModelSerializer):
         return sources.webhook_url(obj)
 
 
-class AlarmSourceCreateSerializer(serializers.Serializer):
+class AlarmSourceCreateSerializer(ApiSerializer):
     kind = serializers.ChoiceField(choices=SourceKind.choices)
     name = serializers.CharField(max_length=100)
     default_system = serializers.CharField(required=False, allow_blank=True, help_text="system id")
@@ -93,7 +94,7 @@ class WebhookView(APIView):
         return Response({"status": "ok", "alerts": result.alerts, "changed": result.changed})
 
 
-class AlarmSerializer(serializers.ModelSerializer):
+class AlarmSerializer(ApiModelSerializer):
     id = serializers.CharField(source="public_id", read_only=True)
     system = serializers.CharField(source="system.public_id", read_only=True, default=None)
     system_name = serializers.CharField(source="system.name", read_only=True, default=None)
@@ -108,7 +109,7 @@ class AlarmSerializer(serializers.ModelSerializer):
                   "acknowledged_at", "fire_count", "flapping", "generator_url"]
 
 
-class AlarmEventSerializer(serializers.ModelSerializer):
+class AlarmEventSerializer(ApiModelSerializer):
     actor = serializers.CharField(source="actor.username", read_only=True, default=None)
 
     class Meta:
@@ -142,7 +143,7 @@ class AlarmDetailView(APIView):
         return Response(data)
 
 
-class AlarmTransitionSerializer(serializers.Serializer):
+class AlarmTransitionSerializer(ApiSerializer):
     transition = serializers.ChoiceField(choices=["acknowledge", "unacknowledge", "silence", "unsilence", "resolve"])
     note = serializers.CharField(required=False, allow_blank=True, max_length=1000, default="")
 

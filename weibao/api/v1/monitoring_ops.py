@@ -15,13 +15,14 @@ from weibao.accounts import access
 from weibao.api.base import actor_of
 from weibao.api.errors import error_body
 from weibao.api.pagination import DefaultCursorPagination
+from weibao.api.serializers import ApiModelSerializer
 from weibao.api.v1.accounts import ErrorSerializer
 from weibao.customers.selectors import system_get_for
 from weibao.monitoring import probing, selectors, status
 from weibao.monitoring.models import MaintenanceWindow, Probe, ProbeKind, Severity
 
 
-class ProbeSerializer(serializers.ModelSerializer):
+class ProbeSerializer(ApiModelSerializer):
     id = serializers.CharField(source="public_id", read_only=True)
     system = serializers.CharField(source="system.public_id", read_only=True)
 
@@ -87,7 +88,7 @@ class HeartbeatView(APIView):
         return self._checkin(token)
 
 
-class MaintenanceWindowSerializer(serializers.ModelSerializer):
+class MaintenanceWindowSerializer(ApiModelSerializer):
     id = serializers.CharField(source="public_id", read_only=True)
     system = serializers.CharField(source="system.public_id", read_only=True)
     system_name = serializers.CharField(source="system.name", read_only=True)

@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 
 from weibao.api.base import actor_of
 from weibao.api.pagination import DefaultCursorPagination
+from weibao.api.serializers import ApiModelSerializer
 from weibao.api.v1.accounts import ErrorSerializer
 from weibao.notify.channels.inapp import (
     notification_get_for,
@@ -24,7 +25,7 @@ from weibao.notify.channels.inapp import (
 from weibao.notify.models import Notification
 
 
-class NotificationSerializer(serializers.ModelSerializer):
+class NotificationSerializer(ApiModelSerializer):
     id = serializers.CharField(source="public_id", read_only=True)
     ticket = serializers.CharField(source="ticket_public_id", read_only=True)
     text = serializers.SerializerMethodField()

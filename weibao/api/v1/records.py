@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 
 from weibao.accounts.models import User
 from weibao.api.base import actor_of
+from weibao.api.serializers import ApiModelSerializer, ApiSerializer
 from weibao.api.v1.accounts import ErrorSerializer
 from weibao.core.errors import ValidationFailed
 from weibao.records import selectors, services
@@ -27,14 +28,14 @@ LANG_PARAM = OpenApiParameter("lang", OpenApiTypes.STR, enum=["zh-hans", "en"],
                               description="language of a live record (default: the user's); archived records are frozen")
 
 
-class ArchivedDocumentSerializer(serializers.Serializer):
+class ArchivedDocumentSerializer(ApiSerializer):
     kind = serializers.ChoiceField(choices=RecordKind.choices)
     filename = serializers.CharField()
     sha256 = serializers.CharField()
     size = serializers.IntegerField()
 
 
-class ArchiveSerializer(serializers.ModelSerializer):
+class ArchiveSerializer(ApiModelSerializer):
     archived_by = serializers.CharField(source="archived_by.__str__")
     documents = ArchivedDocumentSerializer(many=True)
 
@@ -43,7 +44,7 @@ class ArchiveSerializer(serializers.ModelSerializer):
         fields = ["archived_at", "archived_by", "language", "documents"]
 
 
-class RecordRowSerializer(serializers.Serializer):
+class RecordRowSerializer(ApiSerializer):
     kind = serializers.ChoiceField(choices=RecordKind.choices)
     number = serializers.IntegerField()
     title = serializers.CharField()
@@ -52,7 +53,7 @@ class RecordRowSerializer(serializers.Serializer):
     sha256 = serializers.CharField(allow_null=True)
 
 
-class RecordIndexSerializer(serializers.Serializer):
+class RecordIndexSerializer(ApiSerializer):
     records = RecordRowSerializer(many=True)
     archive = ArchiveSerializer(allow_null=True)
 
@@ -96,7 +97,7 @@ class RecordFileView(APIView):
         return response
 
 
-class AssessmentSerializer(serializers.ModelSerializer):
+class AssessmentSerializer(ApiModelSerializer):
     decision = serializers.ChoiceField(choices=Decision.choices)
     reviewer = serializers.CharField(required=False, allow_null=True, help_text="reviewer's username",
                                      source="reviewer.username", default=None)
@@ -107,7 +108,7 @@ class AssessmentSerializer(serializers.ModelSerializer):
         read_only_fields = ["updated_at"]
 
 
-class WorkOrderSerializer(serializers.ModelSerializer):
+class WorkOrderSerializer(ApiModelSerializer):
     tasks = serializers.ListField(child=serializers.CharField(max_length=500), max_length=100)
     engineers = serializers.ListField(child=serializers.CharField(), help_text="engineers' usernames", max_length=20)
 
@@ -122,7 +123,7 @@ class WorkOrderSerializer(serializers.ModelSerializer):
                 "updated_at": instance.updated_at}
 
 
-class AcceptanceSerializer(serializers.ModelSerializer):
+class AcceptanceSerializer(ApiModelSerializer):
     engineer = serializers.CharField(source="engineer.username", allow_null=True, default=None)
     lead = serializers.CharField(source="lead.username", allow_null=True, default=None)
 
@@ -131,7 +132,7 @@ class AcceptanceSerializer(serializers.ModelSerializer):
         fields = ["passed", "verification", "engineer", "engineer_signed_at", "lead", "lead_signed_at"]
 
 
-class SignSerializer(serializers.Serializer):
+class SignSerializer(ApiSerializer):
     passed = serializers.BooleanField(default=True)
     verification = serializers.CharField(required=False, default="", allow_blank=True, max_length=5000)
 

@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from weibao.accounts import access
+from weibao.api.serializers import ApiSerializer
 from weibao.api.v1.accounts import ErrorSerializer
 from weibao.core.errors import ValidationFailed
 from weibao.customers.models import System
@@ -23,7 +24,7 @@ from weibao.search.query import MAX_LIMIT, Filters, Hit, search
 KINDS = ("article", "ticket")
 
 
-class HitSerializer(serializers.Serializer):
+class HitSerializer(ApiSerializer):
     type = serializers.CharField(source="kind")
     id = serializers.CharField(source="public_id")
     title = serializers.CharField()
@@ -136,7 +137,7 @@ class SuggestionsView(APIView):
                          "tickets": HitSerializer(tickets, many=True, context=context).data})
 
 
-class SuggestionEventSerializer(serializers.Serializer):
+class SuggestionEventSerializer(ApiSerializer):
     token = serializers.CharField(max_length=40)
     event = serializers.ChoiceField(choices=["opened", "submitted"])
     type = serializers.ChoiceField(choices=list(KINDS), required=False)

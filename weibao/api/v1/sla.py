@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 from weibao.accounts import access
 from weibao.api.base import actor_of
 from weibao.api.pagination import DefaultCursorPagination
+from weibao.api.serializers import ApiModelSerializer, ApiSerializer
 from weibao.api.v1.accounts import ErrorSerializer
 from weibao.core.errors import NotFound, ValidationFailed
 from weibao.sla.calendars import parse_due_request, sla_due_at
@@ -22,7 +23,7 @@ from weibao.sla.models import Calendar, HolidayDate
 from weibao.sla.services import holidays_import_file
 
 
-class CalendarSerializer(serializers.ModelSerializer):
+class CalendarSerializer(ApiModelSerializer):
     id = serializers.CharField(source="public_id", read_only=True)
 
     class Meta:
@@ -42,7 +43,7 @@ class CalendarListView(APIView):
         return paginator.get_paginated_response(CalendarSerializer(page, many=True).data)
 
 
-class DueSerializer(serializers.Serializer):
+class DueSerializer(ApiSerializer):
     calendar = serializers.CharField()
     start = serializers.DateTimeField()
     minutes = serializers.FloatField()
@@ -73,7 +74,7 @@ class CalendarDueView(APIView):
         })
 
 
-class HolidaySerializer(serializers.ModelSerializer):
+class HolidaySerializer(ApiModelSerializer):
     class Meta:
         model = HolidayDate
         fields = ["region", "date", "kind", "name", "in_lieu", "source"]
@@ -101,7 +102,7 @@ class HolidayListView(APIView):
         return paginator.get_paginated_response(HolidaySerializer(page, many=True).data)
 
 
-class ImportResultSerializer(serializers.Serializer):
+class ImportResultSerializer(ApiSerializer):
     created = serializers.IntegerField()
     updated = serializers.IntegerField()
     years = serializers.ListField(child=serializers.IntegerField())

@@ -17,6 +17,7 @@ from weibao.accounts import access
 from weibao.accounts.models import STAFF_ROLES, Contact, Team, User
 from weibao.api.base import actor_of
 from weibao.api.pagination import DefaultCursorPagination
+from weibao.api.serializers import ApiModelSerializer, ApiSerializer
 from weibao.api.v1.accounts import ErrorSerializer, _org_for
 from weibao.core.errors import ValidationFailed
 from weibao.customers.models import Component, Environment, System
@@ -40,12 +41,12 @@ ERRORS = {400: ErrorSerializer, 403: ErrorSerializer, 404: ErrorSerializer}
 _DATETIME = serializers.DateTimeField()
 
 
-class PersonSerializer(serializers.Serializer):
+class PersonSerializer(ApiSerializer):
     username = serializers.CharField()
     name = serializers.CharField(source="__str__")
 
 
-class TicketSerializer(serializers.ModelSerializer):
+class TicketSerializer(ApiModelSerializer):
     id = serializers.CharField(source="public_id", read_only=True)
     organisation = serializers.CharField(source="organisation.public_id")
     organisation_name = serializers.CharField(source="organisation.name")
@@ -134,7 +135,7 @@ class TicketDetailSerializer(TicketSerializer):
         }
 
 
-class TicketCreateSerializer(serializers.Serializer):
+class TicketCreateSerializer(ApiSerializer):
     organisation = serializers.CharField(required=False, help_text="organisation id; customers default to their own")
     subject = serializers.CharField(max_length=300)
     description = serializers.CharField(allow_blank=True, default="", max_length=100_000)
@@ -150,7 +151,7 @@ class TicketCreateSerializer(serializers.Serializer):
     tags = serializers.ListField(child=serializers.CharField(max_length=50), required=False, default=list)
 
 
-class TicketUpdateSerializer(serializers.Serializer):
+class TicketUpdateSerializer(ApiSerializer):
     subject = serializers.CharField(max_length=300, required=False)
     description = serializers.CharField(allow_blank=True, required=False, max_length=100_000)
     type = serializers.ChoiceField(choices=TicketType.choices, required=False)
@@ -262,7 +263,7 @@ class TicketDetailView(APIView):
         return Response(TicketDetailSerializer(ticket, context={"actor": request.user}).data)
 
 
-class TransitionSerializer(serializers.Serializer):
+class TransitionSerializer(ApiSerializer):
     transition = serializers.ChoiceField(choices=TRANSITION_CHOICES)
     expected_status = serializers.ChoiceField(choices=STATUS_CHOICES, required=False,
                                               help_text="refuse with 409 if the ticket is no longer in this status")
@@ -282,7 +283,7 @@ class TransitionSerializer(serializers.Serializer):
     into = serializers.CharField(required=False, help_text="ticket id to merge into (merge)")
 
 
-class TransitionConflictSerializer(serializers.Serializer):
+class TransitionConflictSerializer(ApiSerializer):
     code = serializers.ChoiceField(choices=["transition_not_allowed"])
     message = serializers.CharField()
     details = inline_serializer("TransitionConflictDetails", {
@@ -324,7 +325,7 @@ class TicketTransitionView(APIView):
         return Response(TicketDetailSerializer(ticket, context={"actor": request.user}).data)
 
 
-class AssignmentSerializer(serializers.Serializer):
+class AssignmentSerializer(ApiSerializer):
     assignee = serializers.CharField(required=False, allow_null=True, help_text="username; null to unassign")
     team = serializers.CharField(required=False, allow_null=True, help_text="team name")
     auto = serializers.BooleanField(required=False, default=False,
@@ -351,7 +352,7 @@ class TicketAssignmentView(APIView):
         return Response(TicketDetailSerializer(ticket, context={"actor": request.user}).data)
 
 
-class AttachmentSerializer(serializers.Serializer):
+class AttachmentSerializer(ApiSerializer):
     id = serializers.CharField(source="public_id")
     filename = serializers.CharField()
     content_type = serializers.CharField()
@@ -360,7 +361,7 @@ class AttachmentSerializer(serializers.Serializer):
     internal = serializers.BooleanField()
 
 
-class MessageSerializer(serializers.ModelSerializer):
+class MessageSerializer(ApiModelSerializer):
     author = serializers.SerializerMethodField()
     by_staff = serializers.SerializerMethodField()
     channel = serializers.ChoiceField(choices=Channel.choices)
@@ -380,7 +381,7 @@ class MessageSerializer(serializers.ModelSerializer):
         return obj.author_user is not None and obj.author_user.role in STAFF_ROLES
 
 
-class ReplySerializer(serializers.Serializer):
+class ReplySerializer(ApiSerializer):
     body = serializers.CharField(max_length=100_000, allow_blank=True, default="")
     internal = serializers.BooleanField(default=False, help_text="an internal note, never shown to the customer")
     files = serializers.ListField(child=serializers.FileField(), required=False, default=list)
@@ -409,7 +410,7 @@ class TicketMessagesView(APIView):
         return Response(MessageSerializer(message).data, status=201)
 
 
-class UploadSerializer(serializers.Serializer):
+class UploadSerializer(ApiSerializer):
     file = serializers.FileField()
     internal = serializers.BooleanField(default=False)
 
@@ -445,7 +446,7 @@ class TicketAttachmentDownloadView(APIView):
         return response
 
 
-class EventSerializer(serializers.Serializer):
+class EventSerializer(ApiSerializer):
     id = serializers.IntegerField()
     kind = serializers.CharField()
     actor = serializers.CharField(source="actor.username", default=None)

@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 from weibao.accounts import access
 from weibao.accounts.models import STAFF_ROLES, User
 from weibao.api.base import actor_of
+from weibao.api.serializers import ApiModelSerializer, ApiSerializer
 from weibao.api.v1.accounts import ErrorSerializer
 from weibao.api.v1.tickets import ERRORS, TicketDetailSerializer, TicketSerializer, _ticket
 from weibao.core.errors import NotFound, ValidationFailed
@@ -19,7 +20,7 @@ from weibao.tickets import selectors, services, services_work
 from weibao.tickets.models import CannedReply, FollowUpResult, LinkKind, Survey, Visit, WorkMode
 
 
-class TimeEntrySerializer(serializers.Serializer):
+class TimeEntrySerializer(ApiSerializer):
     id = serializers.CharField(source="public_id", read_only=True)
     user = serializers.CharField(source="user.username", read_only=True)
     mode = serializers.ChoiceField(choices=WorkMode.choices)
@@ -46,7 +47,7 @@ class TimeEntriesView(APIView):
         return Response(TimeEntrySerializer(entry).data, status=201)
 
 
-class VisitSerializer(serializers.Serializer):
+class VisitSerializer(ApiSerializer):
     id = serializers.CharField(source="public_id", read_only=True)
     date = serializers.DateField()
     engineers = serializers.ListField(child=serializers.CharField(), required=False, default=list, help_text="usernames",
@@ -83,12 +84,12 @@ class VisitsView(APIView):
         return Response(VisitSerializer(visit).data, status=201)
 
 
-class SurveySerializer(serializers.Serializer):
+class SurveySerializer(ApiSerializer):
     rating = serializers.IntegerField(min_value=1, max_value=5)
     comment = serializers.CharField(allow_blank=True, default="", max_length=5000)
 
 
-class SurveyStateSerializer(serializers.Serializer):
+class SurveyStateSerializer(ApiSerializer):
     ticket = serializers.CharField(source="ticket.number")
     subject = serializers.CharField(source="ticket.subject")
     rating = serializers.IntegerField(allow_null=True)
@@ -134,7 +135,7 @@ class SurveyByTokenView(APIView):
         return Response(SurveyStateSerializer(survey).data, status=201)
 
 
-class LinkSerializer(serializers.Serializer):
+class LinkSerializer(ApiSerializer):
     other = serializers.CharField(help_text="the other ticket's id")
     kind = serializers.ChoiceField(choices=LinkKind.choices)
 
@@ -151,7 +152,7 @@ class TicketLinksView(APIView):
         return Response(data.validated_data, status=201)
 
 
-class ConsentSerializer(serializers.Serializer):
+class ConsentSerializer(ApiSerializer):
     note = serializers.CharField(max_length=5000, help_text="how and when the customer agreed to a back-end data fix")
 
 
@@ -166,7 +167,7 @@ class TicketConsentView(APIView):
         return Response(TicketDetailSerializer(ticket, context={"actor": request.user}).data)
 
 
-class SolutionPlanSerializer(serializers.Serializer):
+class SolutionPlanSerializer(ApiSerializer):
     plan = serializers.CharField(max_length=services_work.PLAN_MAX_CHARS, help_text="the detailed solution plan and its steps")
     due_date = serializers.DateField(required=False, allow_null=True, default=None,
                                      help_text="when the plan will have removed the fault")
@@ -190,7 +191,7 @@ class TicketSolutionPlanView(APIView):
                                                 "presented_at": event.created_at}).data, status=201)
 
 
-class FollowUpSerializer(serializers.Serializer):
+class FollowUpSerializer(ApiSerializer):
     result = serializers.ChoiceField(choices=FollowUpResult.choices)
     note = serializers.CharField(allow_blank=True, default="", max_length=5000)
 
@@ -225,7 +226,7 @@ def _int(request: Request, name: str, default: int, low: int, high: int) -> int:
     return value
 
 
-class QualityReviewSerializer(serializers.Serializer):
+class QualityReviewSerializer(ApiSerializer):
     score = serializers.IntegerField(min_value=0, max_value=100)
     findings = serializers.CharField(allow_blank=True, default="", max_length=10_000)
 
@@ -250,7 +251,7 @@ class QualitySampleView(APIView):
         return Response(TicketSerializer(sample, many=True).data)
 
 
-class CannedReplySerializer(serializers.ModelSerializer):
+class CannedReplySerializer(ApiModelSerializer):
     class Meta:
         model = CannedReply
         fields = ["id", "title", "body", "is_active"]
@@ -272,7 +273,7 @@ class CannedReplyListView(APIView):
         return Response(CannedReplySerializer(reply).data, status=201)
 
 
-class WatchSerializer(serializers.Serializer):
+class WatchSerializer(ApiSerializer):
     username = serializers.CharField(required=False, help_text="default: yourself")
     watching = serializers.BooleanField(default=True)
 

@@ -247,6 +247,26 @@ def test_openapi_describes_ticket_enums_and_errors(world: World, api: Callable[.
     assert {"413", "415"} <= set(upload)
 
 
+def test_openapi_builds_without_warnings_and_each_transition_request_has_its_own_enum(tmp_path: Any) -> None:
+    """Two request components of one name (ticket and article transitions) made the schema describe one of them
+    with the other's enum; spectacular only warned. --fail-on-warn turns any such warning into a failure."""
+    from django.core.management import call_command
+
+    out = tmp_path / "schema.json"
+    call_command("spectacular", "--fail-on-warn", "--format", "openapi-json", "--file", str(out))
+    import json
+
+    schemas = json.loads(out.read_text())["components"]["schemas"]
+
+    def choices(component: str) -> list[str]:
+        field = schemas[component]["properties"]["transition"]
+        ref = field.get("$ref") or field["allOf"][0]["$ref"] if "enum" not in field else None
+        return list(field["enum"] if ref is None else schemas[ref.rsplit("/", 1)[1]]["enum"])
+
+    assert "propose_resolution" in choices("TransitionRequest")
+    assert "publish" in choices("ArticleTransitionRequest") and "propose_resolution" not in choices("ArticleTransitionRequest")
+
+
 def test_ticket_serializers_write_what_drf_would(world: World, api: Callable[..., Any]) -> None:
     """The hand-written to_representation of the list and detail serializers equals DRF's generic one."""
     import json

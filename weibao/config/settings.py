@@ -270,6 +270,11 @@ SPECTACULAR_SETTINGS = {
         "TicketStatusEnum": "weibao.tickets.states.STATUS_CHOICES",
         "TicketTransitionEnum": "weibao.tickets.states.TRANSITION_CHOICES",
         "LevelEnum": "weibao.tickets.models.Level",
+        # Several choice sets share a field name ("kind", "type"): named here, not by a hash suffix.
+        "TicketTypeEnum": "weibao.tickets.models.TicketType",
+        "RecordKindEnum": "weibao.records.kinds.RecordKind",
+        "AlarmSourceKindEnum": "weibao.monitoring.models.alarms.SourceKind",
+        "ProbeKindEnum": "weibao.monitoring.models.probes.ProbeKind",
     },
 }
 

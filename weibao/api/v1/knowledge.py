@@ -104,18 +104,18 @@ class ArticleDetailView(APIView):
         return Response(ArticleSerializer(article, context={"actor": request.user}).data)
 
 
-class TransitionSerializer(ApiSerializer):
+class ArticleTransitionSerializer(ApiSerializer):
     transition = serializers.ChoiceField(choices=sorted(TRANSITIONS))
     note = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
 
 
 class ArticleTransitionView(APIView):
-    @extend_schema(request=TransitionSerializer, responses={200: ArticleSerializer, 400: ErrorSerializer, 403: ErrorSerializer,
+    @extend_schema(request=ArticleTransitionSerializer, responses={200: ArticleSerializer, 400: ErrorSerializer, 403: ErrorSerializer,
                                                             404: ErrorSerializer, 409: ErrorSerializer})
     def post(self, request: Request, public_id: str) -> Response:
         article = selectors.article_get_for(request.user, public_id)
         access.require(access.is_staff(request.user), "只有内部人员可以审核知识文章。")
-        data = TransitionSerializer(data=request.data)
+        data = ArticleTransitionSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         article = services.article_transition(actor=actor_of(request), article=article, **data.validated_data)
         return Response(ArticleSerializer(article, context={"actor": request.user}).data)

@@ -2,8 +2,8 @@
 
 Creating a service request writes three rows (the ticket, its event, the outbox message) with `save()`. Each
 `save()` builds an InsertQuery, lets SQLInsertCompiler.as_sql assemble the statement and a placeholder per
-value, and sends pre/post_save through the signal machinery: about 2 ms CPU of an 8.5 ms request, while the
-three INSERTs themselves cost 0.3 ms in SQLite. The statement only depends on the model and the database, so
+value, and sends pre/post_save through the signal machinery. Skipping that saves ≈0.4 ms CPU (≈1,000 Python
+calls) of a ≈3 ms ticket_create; preparing the values and running the INSERTs stays. The statement only depends on the model and the database, so
 here Django's own SQLInsertCompiler compiles it once per (model, alias) — no hand-written SQL — and each call
 only computes the values the way the compiler does (`field.pre_save(obj, add=True)` then
 `field.get_db_prep_save`) and executes them through `connections[alias].cursor()` (query logging,

@@ -17,9 +17,9 @@ from django.utils.translation import gettext as _
 from weibao.core import clock
 from weibao.core.errors import DomainError, TransitionNotAllowed
 from weibao.core.outbox import outbox_handler, outbox_put
+from weibao.core.rows import insert_rows
 from weibao.monitoring.models import Alarm, AlarmEvent
 from weibao.monitoring.policy import severity_policies
-from weibao.monitoring.rows import insert_rows
 from weibao.monitoring.services import BATCH_TOPIC, EVENT_TOPIC
 from weibao.monitoring.states import AlarmStatus
 from weibao.tickets.models import Ticket

@@ -17,11 +17,11 @@ from django.db.models import Q
 from weibao.core import clock
 from weibao.core.errors import ValidationFailed
 from weibao.core.outbox import outbox_put
+from weibao.core.rows import insert_rows, update_rows
 from weibao.customers.models import System
 from weibao.monitoring.models import Alarm, AlarmEvent, AlarmSource, Delivery, DeliveryOutcome, MaintenanceWindow, Probe, Severity
 from weibao.monitoring.parsers import PARSERS, ParsedAlert, PayloadError
 from weibao.monitoring.policy import flap_window, severity_policies
-from weibao.monitoring.rows import insert_rows, update_rows
 from weibao.monitoring.services import BATCH_TOPIC, apply_transition
 from weibao.monitoring.sources import SystemResolver, alarm_source_authenticate
 from weibao.monitoring.states import OPEN_STATUSES, AlarmStatus

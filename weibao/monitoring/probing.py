@@ -18,13 +18,13 @@ from weibao.accounts import access
 from weibao.accounts.models import User
 from weibao.core import clock
 from weibao.core.outbox import outbox_put
+from weibao.core.rows import insert_rows, update_values
 from weibao.customers.models import System
 from weibao.monitoring.checkers import Outcome, ProbeSpec, run_checks
 from weibao.monitoring.config import probe_validate
 from weibao.monitoring.intake import alarm_ingest
 from weibao.monitoring.models import Probe, ProbeKind, ProbeResult, ProbeState
 from weibao.monitoring.parsers import ParsedAlert
-from weibao.monitoring.rows import insert_rows, update_values
 from weibao.monitoring.services import BATCH_TOPIC
 from weibao.monitoring.sources import token_hash
 

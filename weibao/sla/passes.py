@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db import connection, transaction
+from django.db import transaction
 
+from weibao.core.rows import update_values
 from weibao.sla import clocks as sla_clocks
 from weibao.sla.models import Clock, ClockState, TicketCursor
 from weibao.tickets.models import Ticket, TicketEvent
@@ -63,16 +64,5 @@ def clocks_apply_pass(up_to: dict[int, int]) -> int:
         if tickets[ticket_id].due_at != earliest:
             due[ticket_id] = earliest
     tickets_due_set(due)
-    _cursors_move(todo)
+    update_values(TicketCursor, ["last_event_id"], list(todo.items()))  # one UPDATE run per row
     return applied
-
-
-def _cursors_move(todo: dict[int, int]) -> None:
-    # One statement run per row (executemany): bulk_update's CASE of one expression per row costs more to compile.
-    q = connection.ops.quote_name
-    meta = TicketCursor._meta
-    table, value, key = (q(meta.db_table), q(str(meta.get_field("last_event_id").column)),
-                         q(str(meta.get_field("ticket").column)))
-    sql = f"UPDATE {table} SET {value} = %s WHERE {key} = %s"  # noqa: S608 - names from the model
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, [(event_id, ticket_id) for ticket_id, event_id in todo.items()])

@@ -19,6 +19,7 @@ from weibao.core import clock
 from weibao.core.errors import NotFound, PermissionDenied, TransitionNotAllowed, ValidationFailed
 from weibao.core.inserts import save_new
 from weibao.core.prepared import Param, PreparedQuery
+from weibao.core.rows import update_values
 from weibao.customers.entitlement import entitlement_for
 from weibao.customers.models import Component, Environment, System
 from weibao.tickets import attachments as files
@@ -549,15 +550,5 @@ def ticket_due_set(*, ticket_id: int, due_at: datetime | None) -> None:
 
 
 def tickets_due_set(due: dict[int, datetime | None]) -> None:
-    """`ticket_due_set` for many requests at once; the caller passes only values that changed.
-
-    One statement run for every row (executemany): `bulk_update` builds a CASE with an expression per row, and
-    compiling it cost more than the SLA pass's other writes together.
-    """
-    if not due:
-        return
-    field = Ticket._meta.get_field("due_at")
-    q = connection.ops.quote_name
-    sql = f"UPDATE {q(Ticket._meta.db_table)} SET {q(str(field.column))} = %s WHERE {q('id')} = %s"  # noqa: S608 - names from the model
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, [(field.get_db_prep_save(at, connection), ticket_id) for ticket_id, at in due.items()])
+    """`ticket_due_set` for many requests at once (one UPDATE run per row); the caller passes only changes."""
+    update_values(Ticket, ["due_at"], list(due.items()))

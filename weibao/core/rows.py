@@ -1,4 +1,4 @@
-"""Plain multi-row INSERTs for the intake and the probe runner's hot paths.
+"""Plain multi-row INSERTs and per-row UPDATEs for hot paths (monitoring intake and probes, the SLA pass).
 
 Django's `bulk_create` compiles every value through the full expression machinery (pre_save,
 field_as_sql, placeholders per value); for a 100-alert delivery that was more than half the CPU of

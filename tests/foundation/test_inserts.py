@@ -158,14 +158,24 @@ def test_a_post_save_receiver_gets_save(world: World) -> None:
     assert len(heard) == 1
 
 
-def test_a_preset_primary_key_gets_save(world: World) -> None:
+def test_a_preset_primary_key_is_inserted_as_given(world: World) -> None:
     pk = (OutboxMessage.objects.order_by("-id").values_list("id", flat=True).first() or 0) + 1000
     with CaptureQueriesContext(connection) as ctx:
         message = save_new(OutboxMessage(id=pk, topic="test.pk", key="1", payload={}, available_at=world.org_a.created_at))
-    # save() with a key set tries an UPDATE first, then INSERTs
-    statements = [q["sql"].split(" ", 1)[0] for q in ctx.captured_queries if "SAVEPOINT" not in q["sql"]]
-    assert statements == ["UPDATE", "INSERT"]
-    assert OutboxMessage.objects.get(pk=pk).key == "1" and message._state.adding is False
+    # as save(force_insert=True): one INSERT with the key's column, no UPDATE first
+    statements = [q["sql"] for q in ctx.captured_queries if "SAVEPOINT" not in q["sql"]]
+    assert len(statements) == 1 and statements[0].startswith("INSERT") and '"id"' in statements[0].split("VALUES")[0]
+    assert message.pk == pk and message._state.adding is False
+    slow = OutboxMessage(id=pk + 1, topic="test.pk", key="1b", payload={}, available_at=world.org_a.created_at)
+    slow.save(force_insert=True)
+    raw_fast, raw_slow = _raw_row(message), _raw_row(slow)
+    assert raw_fast.pop("id") == pk and raw_slow.pop("id") == pk + 1
+    assert raw_fast.pop("key") == "1" and raw_slow.pop("key") == "1b"
+    assert raw_fast.pop("created_at") and raw_slow.pop("created_at")  # each its own now()
+    assert raw_fast == raw_slow
+    with pytest.raises(IntegrityError), transaction.atomic():  # the key exists: refused, as force_insert is
+        save_new(OutboxMessage(id=pk, topic="test.pk", key="2", payload={}, available_at=world.org_a.created_at))
+    assert OutboxMessage.objects.get(pk=pk).key == "1"
 
 
 def test_an_expression_value_gets_save(world: World) -> None:

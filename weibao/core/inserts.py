@@ -1,4 +1,4 @@
-"""`save_new(obj)`: `obj.save()` for a new row, without recompiling the same INSERT on every call.
+"""`save_new(obj)`: `obj.save(force_insert=True)` for a new row, without recompiling the same INSERT on every call.
 
 Creating a service request writes three rows (the ticket, its event, the outbox message) with `save()`. Each
 `save()` builds an InsertQuery, lets SQLInsertCompiler.as_sql assemble the statement and a placeholder per
@@ -9,9 +9,11 @@ only computes the values the way the compiler does (`field.pre_save(obj, add=Tru
 `field.get_db_prep_save`) and executes them through `connections[alias].cursor()` (query logging,
 `execute_wrappers` and the test suite's query counts see it like any other query).
 
-Whenever the result could differ from `save()`, the call IS `obj.save()`: a pre_save or post_save receiver
-for the model, multi-table inheritance, a proxy, a model that overrides save() or the insert path, a primary
-key already set or not an auto field, deferred fields, db_default / generated / other returned columns,
+A primary key already set is inserted as given (a second statement compiled with the key's column), as
+`save(force_insert=True)` does; a key that exists raises IntegrityError. Whenever the result could differ from
+`save()`, the call IS `obj.save(force_insert=True)`: a pre_save or post_save receiver for the model,
+multi-table inheritance, a proxy, a model that overrides save() or the insert path, a primary key that is not
+an auto field, deferred fields, db_default / generated / other returned columns,
 order_with_respect_to, a field with its own placeholder, a value that is an expression, a backend without
 INSERT … RETURNING.
 
@@ -52,7 +54,8 @@ class _Plan:
     converts: bool  # whether the backend or the field converts the returned key
 
 
-_plans: dict[tuple[type[Model], str], _Plan | None] = {}  # None: this model always goes through save()
+# None: this model always goes through save(). The bool: the primary key is given (its column is in the INSERT).
+_plans: dict[tuple[type[Model], str, bool], _Plan | None] = {}
 
 
 def _overrides_save(cls: type[Model]) -> bool:
@@ -62,7 +65,7 @@ def _overrides_save(cls: type[Model]) -> bool:
     )
 
 
-def _compile(cls: type[Model], alias: str) -> _Plan | None:
+def _compile(cls: type[Model], alias: str, with_pk: bool) -> _Plan | None:
     meta = cls._meta
     connection = connections[alias]
     auto = meta.auto_field
@@ -71,8 +74,8 @@ def _compile(cls: type[Model], alias: str) -> _Plan | None:
             or not connection.features.can_return_columns_from_insert
             or list(meta.db_returning_fields) != [auto]):
         return None
-    # Model._save_table's columns for a new row whose auto primary key is not set.
-    fields = [f for f in meta.local_concrete_fields if not f.generated and f is not auto]
+    # Model._save_table's columns for a new row: the auto primary key's only when it is set.
+    fields = [f for f in meta.local_concrete_fields if not f.generated and (with_pk or f is not auto)]
     if not fields or any(f.has_db_default() or getattr(f, "get_placeholder", None) is not None for f in fields):
         return None
     query = InsertQuery(cls)
@@ -100,21 +103,23 @@ class _Fallback(Exception):
 
 
 def save_new(obj: M) -> M:
-    """INSERT a new object exactly as `obj.save()` would, and return it (primary key set, `_state` saved).
+    """INSERT a new object exactly as `obj.save(force_insert=True)` would, and return it (primary key set,
+    `_state` saved).
 
-    Falls back to `obj.save()` whenever the fast path could differ (see the module docstring). Uses Django ORM
+    Falls back to `obj.save(force_insert=True)` whenever the fast path could differ (see the module docstring). Uses Django ORM
     internals: see the module docstring before upgrading Django.
     """
     cls = type(obj)
     using = router.db_for_write(cls, instance=obj)
-    try:
-        plan = _plans[(cls, using)]
-    except KeyError:
-        plan = _plans[(cls, using)] = _compile(cls, using)  # two threads may both compile: same plan, either wins
     state = obj.__dict__
-    if (plan is None or state.get(plan.pk_attname) is not None or not state.keys() >= plan.attnames
+    key = (cls, using, state.get(cls._meta.pk.attname) is not None)
+    try:
+        plan = _plans[key]
+    except KeyError:
+        plan = _plans[key] = _compile(*key)  # two threads may both compile: same plan, either wins
+    if (plan is None or not state.keys() >= plan.attnames
             or pre_save.has_listeners(cls) or post_save.has_listeners(cls)):
-        obj.save()
+        obj.save(force_insert=True)
         return obj
     obj._prepare_related_fields_for_save(operation_name="save")  # type: ignore[attr-defined]
     connection = connections[using]
@@ -134,7 +139,7 @@ def save_new(obj: M) -> M:
             cursor.execute(plan.sql, values)
             row = connection.ops.fetch_returned_insert_columns(cursor, ())  # type: ignore[attr-defined]
     except _Fallback:
-        obj.save()
+        obj.save(force_insert=True)
         return obj
     except Exception as exc:  # as save()'s mark_for_rollback_on_error: the enclosing atomic block must roll back
         if connection.in_atomic_block:

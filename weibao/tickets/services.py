@@ -143,20 +143,46 @@ def ticket_create(*, actor: User | None, organisation: Organisation, subject: st
     from weibao.tickets.assignment import team_for  # the rules read tickets' own tables only
 
     ticket = Ticket(
-        number=_next_number(timezone.localtime(now).year), organisation=organisation, requester=requester, system=system,
+        organisation=organisation, requester=requester, system=system,
         component=component, environment=environment, channel=channel, type=type, urgency=urgency, impact=impact,
         priority=priority_for(urgency, impact), subject=subject, description=description or "",
         unverified_requester=unverified_requester, parent=parent, tags=sorted({t.strip() for t in tags if t.strip()}),
     )
     ticket.team = team_for(ticket)
-    save_new(ticket)
-    event_append(ticket=ticket, actor=actor, kind="created", after=_snapshot(ticket),
-                 data={"channel": channel, "by_staff": access.is_staff(actor)})
+    year = timezone.localtime(now).year
+    ticket.id = _reserve_id()
+    if ticket.id is None:  # SQLite: the transaction holds the database's write lock from its start; order is free
+        ticket.number = _next_number(year)
+        save_new(ticket)
+        _append_created(ticket, actor)
+    else:
+        # The year's number row stays locked from its increment to the commit, and every concurrent create waits
+        # for it. The ticket's own rows go in first (the event's foreign key is checked at commit), so the lock is
+        # held for two statements and the commit instead of five: PostgreSQL creates were serialised on it.
+        _append_created(ticket, actor)
+        ticket.number = _next_number(year)
+        save_new(ticket)
     return ticket
 
 
+def _reserve_id() -> int | None:
+    """A new ticket's id taken ahead of its INSERT: PostgreSQL's identity sequence (gaps allowed, as ever)."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id'))", [Ticket._meta.db_table])
+        return int(cursor.fetchone()[0])
+
+
+def _append_created(ticket: Ticket, actor: User | None) -> None:
+    # The number is not in the snapshot: on PostgreSQL it is drawn after this event is written (it never changes,
+    # and the event belongs to the ticket that carries it).
+    event_append(ticket=ticket, actor=actor, kind="created", after=_snapshot(ticket),
+                 data={"channel": ticket.channel, "by_staff": access.is_staff(actor)})
+
+
 def _snapshot(t: Ticket) -> dict[str, Any]:
-    return {"number": t.number, "status": t.status, "priority": t.priority, "urgency": t.urgency, "impact": t.impact,
+    return {"status": t.status, "priority": t.priority, "urgency": t.urgency, "impact": t.impact,
             "type": t.type, "team_id": t.team_id, "assignee_id": t.assignee_id, "system_id": t.system_id}
 
 

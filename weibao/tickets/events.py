@@ -1,4 +1,12 @@
-"""Ticket history: every change appends one TicketEvent and puts it in the outbox, in the same transaction."""
+"""Ticket history: every change appends one TicketEvent and puts it in the outbox, in the same transaction.
+
+The SLA consumer keeps a cursor per ticket (the last event id it applied) and reads the events above it, so an
+event that matters to it must not commit after a higher id of the same ticket. Every writer of such an event
+(transition, reply, update, solution plan) first locks the ticket's row FOR UPDATE. Any other event's row
+references the ticket, and its foreign-key check at commit takes FOR KEY SHARE on that row, which waits for the
+FOR UPDATE: a quick write cannot commit past an open transition (tests/tickets/test_concurrency.py). A plain
+`select_for_update(no_key=True)` would not conflict, and would break this. SQLite serialises every writer.
+"""
 
 from __future__ import annotations
 

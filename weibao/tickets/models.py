@@ -82,7 +82,11 @@ class TicketSequence(models.Model):
 
 class Ticket(PublicIdModel):
     number = models.CharField(_("编号"), max_length=20, unique=True)
-    organisation = models.ForeignKey(Organisation, verbose_name=_("客户"), on_delete=models.PROTECT, related_name="tickets")
+    # No single-column index on organisation, team or assignee: the composite indexes below start with each
+    # (ticket_org_id_idx, ticket_team_idx, ticket_assignee_idx) and serve the same lookups; every index is
+    # written on every create.
+    organisation = models.ForeignKey(Organisation, verbose_name=_("客户"), on_delete=models.PROTECT, related_name="tickets",
+                                     db_index=False)
     requester = models.ForeignKey(Contact, verbose_name=_("报告人"), null=True, blank=True, on_delete=models.SET_NULL, related_name="tickets")
     system = models.ForeignKey(System, verbose_name=_("系统"), null=True, blank=True, on_delete=models.PROTECT, related_name="tickets")
     component = models.ForeignKey(Component, verbose_name=_("组件"), null=True, blank=True, on_delete=models.SET_NULL, related_name="tickets")
@@ -96,9 +100,10 @@ class Ticket(PublicIdModel):
     status = models.CharField(_("状态"), max_length=24, choices=STATUS_CHOICES, default=Status.NEW.value)
     subject = models.CharField(_("标题"), max_length=300)
     description = models.TextField(_("描述"), blank=True)
-    team = models.ForeignKey(Team, verbose_name=_("团队"), null=True, blank=True, on_delete=models.SET_NULL, related_name="tickets")
+    team = models.ForeignKey(Team, verbose_name=_("团队"), null=True, blank=True, on_delete=models.SET_NULL, related_name="tickets",
+                             db_index=False)
     assignee = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("处理人"), null=True, blank=True,
-                                 on_delete=models.SET_NULL, related_name="assigned_tickets")
+                                 on_delete=models.SET_NULL, related_name="assigned_tickets", db_index=False)
     watchers = models.ManyToManyField(settings.AUTH_USER_MODEL, verbose_name=_("关注人"), blank=True, related_name="watched_tickets")
     tags = models.JSONField(_("标签"), default=list, blank=True)
     parent = models.ForeignKey("self", verbose_name=_("上级请求"), null=True, blank=True, on_delete=models.PROTECT, related_name="children")

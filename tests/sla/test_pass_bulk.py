@@ -113,6 +113,30 @@ def test_a_pass_of_new_requests_costs_the_same_statements_for_3_or_30_tickets(
     assert pass_of(3) == pass_of(30) <= 24  # ≈11 of them the policy, targets, steps, calendar
 
 
+def test_a_pass_reads_a_policys_targets_and_steps_once_whatever_the_priorities_and_types(
+        world: World, django_capture_on_commit_callbacks: Any) -> None:
+    make_policy()
+    levels = [("high", "high"), ("high", "medium"), ("medium", "medium"), ("low", "low")]  # P1 … P4
+
+    def pass_of(shapes: list[tuple[str, str, str]]) -> list[str]:
+        with django_capture_on_commit_callbacks(execute=False):
+            made = [make_ticket(world, subject=f"优先级 {i}", urgency=u, impact=m, type=kind)
+                    for i, (u, m, kind) in enumerate(shapes)]
+        up_to = newest(made)
+        sla_clocks.cursors_ensure(list(up_to))
+        with CaptureQueriesContext(connection) as queries, sla_clocks.sla_pass():
+            assert clocks_apply_pass(up_to) == len(made)
+        return [q["sql"] for q in queries]
+
+    pass_of([("medium", "medium", "fault")])  # the calendar's cache is filled on first use
+    alike = pass_of([("medium", "medium", "fault")] * 8)
+    mixed = pass_of([(u, m, kind) for u, m in levels for kind in ("fault", "consultation")])
+    assert len({t.priority for t in Ticket.objects.filter(subject__startswith="优先级")}) == 4
+    assert len(mixed) == len(alike), mixed
+    assert sum('FROM "sla_target"' in q for q in mixed) == 1
+    assert sum('FROM "sla_escalationstep"' in q for q in mixed) == 1
+
+
 def test_a_failing_pass_falls_back_to_ticket_by_ticket_and_fails_only_the_bad_ticket(
         world: World, monkeypatch: pytest.MonkeyPatch, django_capture_on_commit_callbacks: Any) -> None:
     make_policy()

@@ -181,6 +181,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1, help="1 = embedded shape (consumer in the web process)")
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--concurrency", default="8,32")
+    parser.add_argument("--raw", action="store_true",
+                        help="also POST /bench/raw-create: the durable writes alone (hand-written SQL, no DRF/ORM)")
     args = parser.parse_args()
     data_dir = tempfile.mkdtemp(prefix="weibao-bench-")
     env = _env(data_dir, args.database)
@@ -195,15 +197,21 @@ def main() -> None:
         create = json.dumps({"subject": "压测：系统登录后页面空白", "description": "点击登录后页面空白。", "urgency": "high"}).encode()
         headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
         _load(port, "GET", "/bench/bare", None, {}, 4, 1.5)  # warm the workers
+        if args.raw:  # one thread first: it makes the scratch tables
+            _load(port, "POST", "/bench/raw-create", create, {"Content-Type": "application/json"}, 1, 0.3)
         for concurrency in [int(c) for c in args.concurrency.split(",")]:
             results = {}
-            for label, method, path, body, hdrs in (("POST /api/v1/tickets", "POST", "/api/v1/tickets", create, headers),
-                                                     ("GET /bench/bare", "GET", "/bench/bare", None, {})):
+            runs = [("POST /api/v1/tickets", "POST", "/api/v1/tickets", create, headers),
+                    ("GET /bench/bare", "GET", "/bench/bare", None, {})]
+            if args.raw:
+                runs.append(("POST /bench/raw-create", "POST", "/bench/raw-create", create,
+                             {"Content-Type": "application/json"}))
+            for label, method, path, body, hdrs in runs:
                 n, errors, lat = _load(port, method, path, body, hdrs, concurrency, args.seconds)
                 rate = n / args.seconds
                 results[label] = rate
                 print(f"{label:<22}{concurrency:>5}{n:>10}{errors:>8}{rate:>9.1f}{_p(lat, 0.5):>9.1f}{_p(lat, 0.99):>9.1f}")
-                if method == "POST":
+                if path == "/api/v1/tickets":
                     # The subscribers' work (SLA clocks, search, notices, mail) left at the end of the run: wait for
                     # it, so the bare run is not measured beside it, and report creates per second including it.
                     backlog, took = _drain(data_dir, args.database)
@@ -211,6 +219,9 @@ def main() -> None:
                           f" -> {n / (args.seconds + took):.1f} creates/s with their outbox work done")
             ratio = results["POST /api/v1/tickets"] / max(results["GET /bench/bare"], 1e-9)
             print(f"{'create / bare ceiling':<22}{concurrency:>5}{'':>10}{'':>8}{ratio:>9.2f}   (goal >= 0.5)")
+            if args.raw:
+                raw = results["POST /bench/raw-create"] / max(results["GET /bench/bare"], 1e-9)
+                print(f"{'raw-create / bare':<22}{concurrency:>5}{'':>10}{'':>8}{raw:>9.2f}   (the durable writes alone)")
         check = subprocess.run([PY, "-c", "import django; django.setup()\nfrom weibao.tickets.models import Ticket\n"
                                 "numbers = list(Ticket.objects.values_list('number', flat=True))\n"
                                 "print(len(numbers), len(set(numbers)))"], env=env, cwd=ROOT, capture_output=True, text=True)

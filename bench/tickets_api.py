@@ -6,7 +6,8 @@
 Starts `weibao serve`-style gunicorn (the embedded Huey consumer included, as deployed) on 127.0.0.1 at an
 ephemeral port, with a bench URLconf that adds `/bench/bare` (a JsonResponse, no database) to the project's
 routes. For each concurrency (8 and 32) it POSTs /api/v1/tickets with a Bearer token for --seconds, then
-GETs /bench/bare for as long, and prints requests/s and p50/p99 latency. The load generator runs on the same
+GETs /bench/bare for as long (with --raw, also POSTs /bench/raw-create: the durable writes alone, hand-written
+SQL), and prints requests/s and p50/p99 latency. The load generator runs on the same
 machine (threads with keep-alive connections) and competes for the same CPUs: read the figures as relative.
 """
 

@@ -83,6 +83,34 @@ def test_api_errors_follow_the_users_language() -> None:
     assert _signed_in().get("/api/v1/systems/none").json()["message"] == "系统不存在。"
 
 
+@pytest.mark.django_db
+def test_an_api_client_asks_for_its_language_with_accept_language() -> None:
+    from rest_framework.test import APIClient
+
+    def bearer(language: str) -> APIClient:
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {api_token_create(actor=UserFactory(language=language), name='x').raw}")
+        return client
+
+    chinese, english = bearer("zh-hans"), bearer("en")
+    response = chinese.get("/api/v1/systems/none", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    assert (response.json()["message"], response["Content-Language"]) == ("System not found.", "en")
+    response = english.get("/api/v1/systems/none", HTTP_ACCEPT_LANGUAGE="zh-CN,zh;q=0.9")
+    assert (response.json()["message"], response["Content-Language"]) == ("系统不存在。", "zh-hans")
+    # a language we do not have, a wildcard or a malformed header: the user's own
+    for header in ("fr-FR", "*", "en;q=abc"):
+        assert english.get("/api/v1/systems/none", HTTP_ACCEPT_LANGUAGE=header).json()["message"] == "System not found."
+        assert chinese.get("/api/v1/systems/none", HTTP_ACCEPT_LANGUAGE=header).json()["message"] == "系统不存在。"
+    # a session user's API call and an anonymous one too
+    assert _signed_in().get("/api/v1/systems/none", HTTP_ACCEPT_LANGUAGE="en").json()["message"] == "System not found."
+    anonymous = Client().get("/api/v1/systems", HTTP_ACCEPT_LANGUAGE="en")
+    assert anonymous.status_code in (401, 403) and anonymous["Content-Language"] == "en"
+    assert not re.search(r"[\u4e00-\u9fff]", anonymous.json()["message"])
+    # the web UI does not follow the browser's header
+    page = _signed_in().get("/accounts/me/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    assert page["Content-Language"] == "zh-hans" and "我的账户" in page.content.decode()
+
+
 def _catalogues() -> list[Path]:
     return sorted(ROOT.glob("**/locale/en/LC_MESSAGES/django.po"))
 

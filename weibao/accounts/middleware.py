@@ -9,11 +9,37 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.translation import trans_real
 
 Handler = Callable[[HttpRequest], HttpResponse]
 
 
+API_PREFIX = "/api/"
+
+
+def asked_language(request: HttpRequest) -> str | None:
+    """The language an API client names in Accept-Language, if we have it (first match by preference).
+
+    Only for the API: a program sets that header on purpose, while a browser sends its system's language
+    with every page, and the web UI stays Chinese unless the user chose otherwise.
+    """
+    if not request.path.startswith(API_PREFIX):
+        return None
+    header = request.META.get("HTTP_ACCEPT_LANGUAGE", "")
+    for code, _quality in trans_real.parse_accept_lang_header(header[:200]):
+        if code == "*":
+            continue
+        try:
+            return translation.get_supported_language_variant(code)
+        except LookupError:
+            continue
+    return None
+
+
 def language_for(request: HttpRequest) -> str:
+    asked = asked_language(request)
+    if asked:
+        return asked
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
         return str(user.language)
@@ -22,12 +48,13 @@ def language_for(request: HttpRequest) -> str:
 
 
 def activate_user_preferences(request: HttpRequest, user: Any) -> None:
-    """Switch language and time zone to the user's for the rest of this request.
+    """Switch language and time zone to the user's for the rest of this request (an API client's
+    Accept-Language wins over the user's language).
 
     The middleware below calls it for session users; API authentication calls it again once it has
     found the user behind a Bearer token, which happens only after every middleware has run.
     """
-    lang = str(getattr(user, "language", "") or settings.LANGUAGE_CODE)
+    lang = asked_language(request) or str(getattr(user, "language", "") or settings.LANGUAGE_CODE)
     if lang not in dict(settings.LANGUAGES):
         lang = settings.LANGUAGE_CODE
     translation.activate(lang)

@@ -95,6 +95,7 @@ def test_an_api_client_asks_for_its_language_with_accept_language() -> None:
     chinese, english = bearer("zh-hans"), bearer("en")
     response = chinese.get("/api/v1/systems/none", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
     assert (response.json()["message"], response["Content-Language"]) == ("System not found.", "en")
+    assert "Accept-Language" in response["Vary"]
     response = english.get("/api/v1/systems/none", HTTP_ACCEPT_LANGUAGE="zh-CN,zh;q=0.9")
     assert (response.json()["message"], response["Content-Language"]) == ("系统不存在。", "zh-hans")
     # a language we do not have, a wildcard or a malformed header: the user's own

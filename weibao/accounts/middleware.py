@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import trans_real
 
 Handler = Callable[[HttpRequest], HttpResponse]
@@ -79,6 +80,8 @@ class UserLocaleMiddleware:
             response = self.get_response(request)
             # The view may have switched (a Bearer-token user): report what was actually used.
             response.headers.setdefault("Content-Language", translation.get_language() or lang)
+            if request.path.startswith(API_PREFIX):
+                patch_vary_headers(response, ("Accept-Language",))  # a cache must not mix the languages
             return response
         finally:
             translation.deactivate()

@@ -124,6 +124,13 @@ def test_attachment_too_large_is_413_and_nothing_is_stored(world: World, api: Ca
     r = api(world.users["customer_a"]).post(f"/api/v1/tickets/{ticket.public_id}/attachments",
                                             {"file": SimpleUploadedFile("big.log", b"x" * 1001)}, format="multipart")
     assert r.status_code == 413 and r.json()["code"] == "too_large"
+    assert r.json()["details"] == {"filename": "big.log", "size": 1001, "limit": 1000}
+    assert "1000" in r.json()["message"] and "1001" in r.json()["message"]  # "1000 字节", "1001 字节"
+    settings.ATTACHMENT_MAX_BYTES = 20 * 1024 * 1024
+    r = api(world.users["customer_a"]).post(f"/api/v1/tickets/{ticket.public_id}/attachments",
+                                            {"file": SimpleUploadedFile("big.log", b"x" * (20 * 1024 * 1024 + 1))},
+                                            format="multipart", HTTP_ACCEPT_LANGUAGE="en")
+    assert r.status_code == 413 and "size limit of 20.0\xa0MB" in r.json()["message"], r.json()
     assert _counts() == before and not files_dir.exists()
 
 

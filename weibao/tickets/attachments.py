@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import Storage
 from django.db import transaction
+from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
 from weibao.core.errors import TooLarge, UnsupportedType, ValidationFailed
@@ -54,12 +55,19 @@ def _read(item: Any) -> IncomingFile:
     name = os.path.basename(str(getattr(item, "name", "") or "file"))
     size = getattr(item, "size", None)
     if size is not None and size > max_bytes():
-        raise TooLarge(_("附件“%(name)s”超过大小上限 %(limit)s 字节。") % {"name": name, "limit": max_bytes()},
-                       details={"filename": name, "size": size, "limit": max_bytes()})
+        raise _too_large(name, size)
     stream: IO[bytes] = item
     chunks = getattr(item, "chunks", None)
     data = b"".join(chunks()) if chunks else stream.read()
     return IncomingFile(name, data)
+
+
+def _too_large(name: str, size: int) -> TooLarge:
+    # The message says "20.0 MB", not 20971520 bytes; the details keep the exact figures for programs.
+    limit = max_bytes()
+    return TooLarge(_("附件“%(name)s”（%(size)s）超过大小上限 %(limit)s。")
+                    % {"name": name, "size": filesizeformat(size), "limit": filesizeformat(limit)},
+                    details={"filename": name, "size": size, "limit": limit})
 
 
 def checked(items: Iterable[Any]) -> list[tuple[IncomingFile, str, str]]:
@@ -71,8 +79,7 @@ def checked(items: Iterable[Any]) -> list[tuple[IncomingFile, str, str]]:
         if not name:
             raise ValidationFailed(_("附件缺少文件名。"), details={"file": ["missing filename"]})
         if len(f.content) > max_bytes():
-            raise TooLarge(_("附件“%(name)s”超过大小上限 %(limit)s 字节。") % {"name": name, "limit": max_bytes()},
-                           details={"filename": name, "size": len(f.content), "limit": max_bytes()})
+            raise _too_large(name, len(f.content))
         ext = os.path.splitext(name)[1].lower()
         content_type = ALLOWED_TYPES.get(ext)
         if content_type is None or f.content.startswith(_EXECUTABLE_MAGIC):

@@ -102,13 +102,7 @@ class _Fallback(Exception):
     """A value turned out to be an expression: the object goes through save() after all."""
 
 
-def save_new(obj: M) -> M:
-    """INSERT a new object exactly as `obj.save(force_insert=True)` would, and return it (primary key set,
-    `_state` saved).
-
-    Falls back to `obj.save(force_insert=True)` whenever the fast path could differ (see the module docstring). Uses Django ORM
-    internals: see the module docstring before upgrading Django.
-    """
+def _plan_for(obj: Model) -> tuple[_Plan, str] | None:
     cls = type(obj)
     using = router.db_for_write(cls, instance=obj)
     state = obj.__dict__
@@ -119,22 +113,46 @@ def save_new(obj: M) -> M:
         plan = _plans[key] = _compile(*key)  # two threads may both compile: same plan, either wins
     if (plan is None or not state.keys() >= plan.attnames
             or pre_save.has_listeners(cls) or post_save.has_listeners(cls)):
+        return None
+    return plan, using
+
+
+def _values(obj: Model, plan: _Plan, connection: Any) -> list[Any]:
+    values = []
+    for field in plan.fields:
+        value = field.pre_save(obj, True)  # auto_now / auto_now_add set the attribute here, as in save()
+        # The compiler's two tests: an expression is resolved (prepare_value), a value with as_sql is
+        # compiled into the statement (field_as_sql). Either would change the statement: save() does it.
+        if type(value) not in _PLAIN and hasattr(value, "resolve_expression"):
+            raise _Fallback
+        value = field.get_db_prep_save(value, connection)
+        if type(value) not in _PLAIN and hasattr(value, "as_sql"):
+            raise _Fallback
+        values.append(value)
+    return values
+
+
+def _saved(obj: Model, using: str) -> None:
+    obj._state.db = using
+    obj._state.adding = False
+
+
+def save_new(obj: M) -> M:
+    """INSERT a new object exactly as `obj.save(force_insert=True)` would, and return it (primary key set,
+    `_state` saved).
+
+    Falls back to `obj.save(force_insert=True)` whenever the fast path could differ (see the module docstring).
+    Uses Django ORM internals: see the module docstring before upgrading Django.
+    """
+    found = _plan_for(obj)
+    if found is None:
         obj.save(force_insert=True)
         return obj
+    plan, using = found
     obj._prepare_related_fields_for_save(operation_name="save")  # type: ignore[attr-defined]
     connection = connections[using]
     try:
-        values = []
-        for field in plan.fields:
-            value = field.pre_save(obj, True)  # auto_now / auto_now_add set the attribute here, as in save()
-            # The compiler's two tests: an expression is resolved (prepare_value), a value with as_sql is
-            # compiled into the statement (field_as_sql). Either would change the statement: save() does it.
-            if type(value) not in _PLAIN and hasattr(value, "resolve_expression"):
-                raise _Fallback
-            value = field.get_db_prep_save(value, connection)
-            if type(value) not in _PLAIN and hasattr(value, "as_sql"):
-                raise _Fallback
-            values.append(value)
+        values = _values(obj, plan, connection)
         with connection.cursor() as cursor:
             cursor.execute(plan.sql, values)
             row = connection.ops.fetch_returned_insert_columns(cursor, ())  # type: ignore[attr-defined]
@@ -152,6 +170,33 @@ def save_new(obj: M) -> M:
         for convert in connection.ops.get_db_converters(col) + col.get_db_converters(connection):
             pk = convert(pk, col, connection)
     setattr(obj, plan.pk_attname, pk)
-    obj._state.db = using
-    obj._state.adding = False
+    _saved(obj, using)
     return obj
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedInsert:
+    """What `save_new(obj)` would INSERT: its columns (in order) and their values, prepared the same way."""
+
+    fields: tuple[Any, ...]
+    values: list[Any]
+    using: str
+
+    def inserted(self, obj: Model) -> None:
+        """Mark `obj` saved, as save() leaves it, once the caller's own statement has inserted it."""
+        _saved(obj, self.using)
+
+
+def prepared_insert(obj: Model) -> PreparedInsert | None:
+    """The columns and values of `obj`'s INSERT for a caller that wraps them in its own statement (the ticket
+    number's INSERT … SELECT); None when `obj` must go through `save()` (see the module docstring). Like
+    save(), this sets auto_now fields on `obj`. The key must be set already: nothing reads it back."""
+    found = _plan_for(obj)
+    if found is None or obj.pk is None:
+        return None
+    plan, using = found
+    obj._prepare_related_fields_for_save(operation_name="save")  # type: ignore[attr-defined]
+    try:
+        return PreparedInsert(plan.fields, _values(obj, plan, connections[using]), using)
+    except _Fallback:
+        return None

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -23,7 +23,7 @@ from weibao.core.rows import update_values
 from weibao.customers.entitlement import entitlement_for
 from weibao.customers.models import Component, Environment, System
 from weibao.tickets import attachments as files
-from weibao.tickets import caches
+from weibao.tickets import caches, numbering
 from weibao.tickets.events import event_append, events_append_many
 from weibao.tickets.models import (
     Attachment,
@@ -38,7 +38,6 @@ from weibao.tickets.models import (
     Ticket,
     TicketEvent,
     TicketLink,
-    TicketSequence,
     TicketType,
 )
 from weibao.tickets.rendering import mentioned_usernames, render_markdown
@@ -58,28 +57,6 @@ def priority_for(urgency: str, impact: str) -> str:
 def _choice(errors: dict[str, list[str]], name: str, value: Any, choices: Any) -> None:
     if value not in choices.values:
         errors.setdefault(name, []).append(_("取值应为：%(values)s") % {"values": ", ".join(v for v in choices.values if v)})
-
-
-_NEXT_NUMBER_SQL = 'UPDATE "tickets_ticketsequence" SET "last" = "last" + 1 WHERE "year" = %s RETURNING "last"'
-
-
-def _next_number(year: int) -> str:
-    # UPDATE … RETURNING takes the row's write lock (PostgreSQL) or the database's (SQLite, IMMEDIATE) and reads the
-    # new value in the same statement: concurrent creators get consecutive numbers, never the same one, and a
-    # rolled-back create gives its number back (no gaps, unlike a database sequence).
-    for _attempt in range(3):
-        with connection.cursor() as cursor:
-            cursor.execute(_NEXT_NUMBER_SQL, [year])
-            row = cursor.fetchone()
-        if row is not None:
-            return f"SR-{year}-{row[0]:06d}"
-        try:
-            with transaction.atomic():
-                TicketSequence.objects.create(year=year, last=1)
-            return f"SR-{year}-{1:06d}"
-        except IntegrityError:
-            continue  # another creator made the year's row first; increment it
-    raise RuntimeError("ticket number sequence unavailable")
 
 
 def can_see(actor: User | None, ticket: Ticket) -> bool:
@@ -152,16 +129,14 @@ def ticket_create(*, actor: User | None, organisation: Organisation, subject: st
     year = timezone.localtime(now).year
     ticket.id = _reserve_id()
     if ticket.id is None:  # SQLite: the transaction holds the database's write lock from its start; order is free
-        ticket.number = _next_number(year)
+        ticket.number = numbering.next_number(year)
         save_new(ticket)
         _append_created(ticket, actor)
     else:
-        # The year's number row stays locked from its increment to the commit, and every concurrent create waits
-        # for it. The ticket's own rows go in first (the event's foreign key is checked at commit), so the lock is
-        # held for two statements and the commit instead of five: PostgreSQL creates were serialised on it.
+        # The year's number row stays locked from its increment to the commit (see numbering.py): the ticket's
+        # own rows go in first (the event's foreign key is checked at commit), the number and the ticket last.
         _append_created(ticket, actor)
-        ticket.number = _next_number(year)
-        save_new(ticket)
+        numbering.insert_numbered(ticket, year)
     return ticket
 
 

@@ -230,3 +230,27 @@ def test_creating_a_request_takes_the_fast_path(world: World, api: Callable[...,
     assert TicketEvent.objects.filter(ticket=ticket, kind="created").count() == 1
     assert OutboxMessage.objects.filter(topic="ticket.event").count() >= 1
     assert not {"Ticket", "TicketEvent", "OutboxMessage"} & set(saved), saved
+
+
+def test_prepared_insert_gives_save_news_columns_and_values(world: World) -> None:
+    from weibao.core.inserts import prepared_insert
+
+    assert prepared_insert(_ticket(world, "SR-T-1", "pi-1")) is None  # no key yet: nothing to insert around
+    ticket = _ticket(world, "SR-T-2", "pi-2")
+    ticket.pk = (Ticket.objects.order_by("-id").values_list("id", flat=True).first() or 0) + 500
+    prepared = prepared_insert(ticket)
+    assert prepared is not None and prepared.using == "default"
+    assert [f.attname for f in prepared.fields] == [f.attname for f in Ticket._meta.local_concrete_fields]
+    assert ticket.created_at is not None  # auto_now_add applied, as save() does
+    with CaptureQueriesContext(connection) as ctx:
+        save_new(ticket)  # the same object through save_new: the same values in the same order
+    assert ctx.captured_queries[-1]["sql"].startswith('INSERT INTO "tickets_ticket"')
+    assert str(prepared.values[0]) in ctx.captured_queries[-1]["sql"]
+    heard: list[Any] = []
+    post_save.connect(lambda **kw: heard.append(kw), sender=Ticket, weak=False, dispatch_uid="pi-test")
+    try:
+        other = _ticket(world, "SR-T-3", "pi-3")
+        other.pk = ticket.pk + 1
+        assert prepared_insert(other) is None  # a receiver: the caller must go through save()
+    finally:
+        post_save.disconnect(sender=Ticket, dispatch_uid="pi-test")

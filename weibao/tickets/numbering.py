@@ -23,8 +23,12 @@ from weibao.tickets.models import Ticket, TicketSequence
 _INCREMENT = 'UPDATE "tickets_ticketsequence" SET "last" = "last" + 1 WHERE "year" = %s RETURNING "last"'
 
 
+def _prefix(year: int) -> str:
+    return f"SR-{year}-"
+
+
 def number_format(year: int, n: int) -> str:
-    return f"SR-{year}-{n:06d}"
+    return f"{_prefix(year)}{n:06d}"
 
 
 def _year_row(year: int) -> bool:
@@ -76,14 +80,15 @@ def insert_numbered(ticket: Ticket, year: int) -> None:
 
     Any case `prepared_insert` leaves to save() (a pre_save receiver, say) takes the number, then save_new.
     """
-    ticket.number = ""
+    ticket.number = ""  # a stand-in: the statement writes the number itself (its parameter is only the prefix)
     prepared = prepared_insert(ticket)
     if prepared is None or connection.vendor != "postgresql":
         ticket.number = next_number(year)
         save_new(ticket)
         return
     sql = _statement(prepared.fields)
-    params = [f"SR-{year}-" if f.attname == "number" else value for f, value in zip(prepared.fields, prepared.values, strict=True)]
+    params = [_prefix(year) if f.attname == "number" else value
+              for f, value in zip(prepared.fields, prepared.values, strict=True)]
     for _attempt in range(3):
         with connection.cursor() as cursor:
             cursor.execute(sql, [year, *params])

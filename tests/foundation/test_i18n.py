@@ -102,8 +102,11 @@ def test_an_api_client_asks_for_its_language_with_accept_language() -> None:
     for header in ("fr-FR", "*", "en;q=abc"):
         assert english.get("/api/v1/systems/none", HTTP_ACCEPT_LANGUAGE=header).json()["message"] == "System not found."
         assert chinese.get("/api/v1/systems/none", HTTP_ACCEPT_LANGUAGE=header).json()["message"] == "系统不存在。"
-    # a session user's API call and an anonymous one too
-    assert _signed_in().get("/api/v1/systems/none", HTTP_ACCEPT_LANGUAGE="en").json()["message"] == "System not found."
+    # a browser's session calling /api/ (the SLA export, the suggestions) keeps the user's language, as its pages
+    assert _signed_in().get("/api/v1/systems/none", HTTP_ACCEPT_LANGUAGE="en").json()["message"] == "系统不存在。"
+    assert _signed_in(language="en").get("/api/v1/systems/none",
+                                         HTTP_ACCEPT_LANGUAGE="zh-CN").json()["message"] == "System not found."
+    # an anonymous program gets what it asks for
     anonymous = Client().get("/api/v1/systems", HTTP_ACCEPT_LANGUAGE="en")
     assert anonymous.status_code in (401, 403) and anonymous["Content-Language"] == "en"
     assert not re.search(r"[\u4e00-\u9fff]", anonymous.json()["message"])

@@ -21,8 +21,10 @@ API_PREFIX = "/api/"
 def asked_language(request: HttpRequest) -> str | None:
     """The language an API client names in Accept-Language, if we have it (first match by preference).
 
-    Only for the API: a program sets that header on purpose, while a browser sends its system's language
-    with every page, and the web UI stays Chinese unless the user chose otherwise.
+    Only under /api/, and the callers ask only for Bearer-token or anonymous requests: a program sets that
+    header on purpose, while a browser sends its system's language with every request, the pages' own calls
+    to /api/ included (the SLA report export, the knowledge suggestions), and those follow the signed-in
+    user's choice like the pages do.
     """
     if not request.path.startswith(API_PREFIX):
         return None
@@ -38,12 +40,12 @@ def asked_language(request: HttpRequest) -> str | None:
 
 
 def language_for(request: HttpRequest) -> str:
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:  # a browser's session: the user's own choice, not the header
+        return str(user.language)
     asked = asked_language(request)
     if asked:
         return asked
-    user = getattr(request, "user", None)
-    if user is not None and user.is_authenticated:
-        return str(user.language)
     lang = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
     return lang if lang in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
 

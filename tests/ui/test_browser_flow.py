@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db import connections
 
 from tests.factories import PASSWORD
 from tests.personas import World, build_world
@@ -35,6 +36,9 @@ def browser() -> Iterator[Any]:
             yield instance
         finally:
             instance.close()
+            # The test's ORM calls ran inside Playwright's context and got their own connection, which nothing
+            # else closes: left open, it kept PostgreSQL from dropping the test database at the end of the run.
+            connections.close_all()
             os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 

@@ -54,8 +54,8 @@ def activate_user_preferences(request: HttpRequest, user: Any) -> None:
     """Switch language and time zone to the user's for the rest of this request (an API client's
     Accept-Language wins over the user's language).
 
-    The middleware below calls it for session users; API authentication calls it again once it has
-    found the user behind a Bearer token, which happens only after every middleware has run.
+    API authentication calls it once it has found the user behind a Bearer token, which happens only after
+    every middleware has run (the middleware below has set a session user's language already).
     """
     lang = asked_language(request) or str(getattr(user, "language", "") or settings.LANGUAGE_CODE)
     if lang not in dict(settings.LANGUAGES):

@@ -31,26 +31,41 @@ def number_format(year: int, n: int) -> str:
     return f"{_prefix(year)}{n:06d}"
 
 
-def _year_row(year: int) -> bool:
-    """Make the year's row (last = 0); False when another creator made it first."""
+def _year_row(year: int) -> None:
+    """Make the year's row (last = 0), unless another creator just made it."""
     try:
         with transaction.atomic():
             TicketSequence.objects.create(year=year, last=0)
-        return True
     except IntegrityError:
-        return False
+        pass
+
+
+def _incremented(year: int, sql: str, params: list[Any]) -> Any:
+    """Run a statement that increments the year's row and returns one value; the year's first time, make the
+    row and run it again."""
+    for _attempt in range(3):
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            row = cursor.fetchone()
+        if row is not None:
+            return row[0]
+        _year_row(year)
+    raise RuntimeError("ticket number sequence unavailable")
 
 
 def next_number(year: int) -> str:
     """The year's next number, under the row's lock until the caller's transaction ends."""
-    for _attempt in range(3):
-        with connection.cursor() as cursor:
-            cursor.execute(_INCREMENT, [year])
-            row = cursor.fetchone()
-        if row is not None:
-            return number_format(year, int(row[0]))
-        _year_row(year)
-    raise RuntimeError("ticket number sequence unavailable")
+    return number_format(year, int(_incremented(year, _INCREMENT, [year])))
+
+
+def reserve_id() -> int | None:
+    """PostgreSQL: a new ticket's id drawn ahead of its INSERT from the identity sequence (gaps allowed, as
+    ever), so its event and outbox rows can go in before it and `insert_numbered` last. None elsewhere."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id'))", [Ticket._meta.db_table])
+        return int(cursor.fetchone()[0])
 
 
 _statements: dict[tuple[str, tuple[str, ...]], str] = {}
@@ -89,13 +104,5 @@ def insert_numbered(ticket: Ticket, year: int) -> None:
     sql = _statement(prepared.fields)
     params = [_prefix(year) if f.attname == "number" else value
               for f, value in zip(prepared.fields, prepared.values, strict=True)]
-    for _attempt in range(3):
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [year, *params])
-            row = cursor.fetchone()
-        if row is not None:
-            ticket.number = str(row[0])
-            prepared.inserted(ticket)
-            return
-        _year_row(year)  # the year's first request: make its row, then increment it
-    raise RuntimeError("ticket number sequence unavailable")
+    ticket.number = str(_incremented(year, sql, [year, *params]))
+    prepared.inserted(ticket)

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -127,7 +127,7 @@ def ticket_create(*, actor: User | None, organisation: Organisation, subject: st
     )
     ticket.team = team_for(ticket)
     year = timezone.localtime(now).year
-    ticket.id = _reserve_id()
+    ticket.id = numbering.reserve_id()
     if ticket.id is None:  # SQLite: the transaction holds the database's write lock from its start; order is free
         ticket.number = numbering.next_number(year)
         save_new(ticket)
@@ -138,15 +138,6 @@ def ticket_create(*, actor: User | None, organisation: Organisation, subject: st
         _append_created(ticket, actor)
         numbering.insert_numbered(ticket, year)
     return ticket
-
-
-def _reserve_id() -> int | None:
-    """A new ticket's id taken ahead of its INSERT: PostgreSQL's identity sequence (gaps allowed, as ever)."""
-    if connection.vendor != "postgresql":
-        return None
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id'))", [Ticket._meta.db_table])
-        return int(cursor.fetchone()[0])
 
 
 def _append_created(ticket: Ticket, actor: User | None) -> None:
